@@ -1,0 +1,113 @@
+"""One frozen record of every parameter of a segmentation run.
+
+The defaults are the paper's single-image settings (Sec. V-A) where the paper gives them, and measured choices
+where it does not or where the printed form measurably hurts (see README.md, "Method and defaults").
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, fields
+from typing import Any, Mapping
+
+CONTEXT_CONVS = ("gdc", "normal", "deformable", "uniform")
+CLASS_WEIGHTINGS = ("balanced", "paper", "none")
+REFINEMENTS = ("none", "grabcut")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def parse_context_conv(spec: str) -> tuple[str, int]:
+    """Split a context-conv spec into (kind, dilation): ``"gdc"`` -> ("gdc", 1), ``"dilated:6"`` -> ("dilated", 6).
+
+    Raises ValueError for anything else.
+    """
+    if spec.startswith("dilated:"):
+        rate_text = spec.split(":", 1)[1]
+        if not rate_text.isdigit() or int(rate_text) < 1:
+            raise ValueError(f"dilated conv needs a positive integer rate, e.g. dilated:6 (got {spec!r})")
+        return "dilated", int(rate_text)
+    if spec in CONTEXT_CONVS:
+        return spec, 1
+    raise ValueError(f"unknown context conv {spec!r}; choose one of {', '.join(CONTEXT_CONVS)} or dilated:<rate>")
+
+
+@dataclass(frozen=True)
+class SegmenterConfig:
+    """Parameters of one segmentation run (all immutable; use :meth:`replace` for variants).
+
+    Attributes:
+        steps: SGD steps on the scribble labels (paper: 50).
+        samples: stochastic forward passes averaged into the mask (paper: 50).
+        lr: SGD learning rate (paper: 0.01).
+        momentum: SGD momentum (the paper does not say; 0.9 is the usual companion of lr 0.01).
+        sigma: standard deviation Σ of the half-normal GDC offsets, in units of the feature map's size (paper: 0.2).
+        context_conv: the module's context branch: ``gdc`` (the paper), ``normal``, ``dilated:<rate>``,
+            ``deformable`` (learned offsets) or ``uniform`` (random offsets from a uniform law, Table VII).
+        width: channels after the 1x1 fuse and in each branch of the GDC module.
+        class_weighting: ``balanced`` (w_c proportional to 1/n_c, the measured default), ``paper``
+            (Eq. 6 as printed, w_c = n_c / N_all) or ``none``.
+        superpixels: SLIC segment count at the working resolution.
+        slic_compactness: SLIC compactness (colour vs space trade-off).
+        max_side: the network's working resolution: the image's longer side is scaled down to this many pixels
+            (never up); outputs are brought back to the full size.
+        refine: edge-aware refinement of the averaged probabilities at full resolution: ``none`` (paper-literal)
+            or ``grabcut``.
+        preview_every: report an intermediate label map every this many training steps (0: never).
+        device: ``auto`` (CUDA when available), ``cpu`` or ``cuda``.
+        seed: seed of every random draw of a run (weights, offsets); None draws a fresh one.
+    """
+
+    steps: int = 50
+    samples: int = 50
+    lr: float = 0.01
+    momentum: float = 0.9
+    sigma: float = 0.2
+    context_conv: str = "gdc"
+    width: int = 32
+    class_weighting: str = "balanced"
+    superpixels: int = 1000
+    slic_compactness: float = 10.0
+    max_side: int = 400
+    refine: str = "none"
+    preview_every: int = 10
+    device: str = "auto"
+    seed: int | None = 0
+
+    def __post_init__(self) -> None:
+        parse_context_conv(self.context_conv)
+        _check_choice("class_weighting", self.class_weighting, CLASS_WEIGHTINGS)
+        _check_choice("refine", self.refine, REFINEMENTS)
+        _check_choice("device", self.device, DEVICES)
+        for name in ("steps", "samples", "width", "superpixels", "max_side"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be at least 1 (got {getattr(self, name)!r})")
+        if self.steps < 0 or self.preview_every < 0:
+            raise ValueError("preview_every must be 0 or more")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be positive (got {self.lr!r})")
+        if not 0 <= self.momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1) (got {self.momentum!r})")
+        if not self.sigma > 0:
+            raise ValueError(f"sigma must be positive (got {self.sigma!r})")
+        if self.max_side < 16:
+            raise ValueError(f"max_side must be at least 16 pixels (got {self.max_side!r})")
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> "SegmenterConfig":
+        """Build a config from a mapping; unknown keys are an error (a typo must not silently do nothing)."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown config key(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        return cls(**dict(values))
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def replace(self, **changes: Any) -> "SegmenterConfig":
+        """A copy with ``changes`` applied (validated like the constructor; unknown keys rejected)."""
+        return self.from_dict({**self.to_dict(), **changes})
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"unknown {name} {value!r}; choose one of {', '.join(choices)}")

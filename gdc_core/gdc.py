@@ -1,0 +1,244 @@
+"""Gaussian dynamic convolution (paper Sec. III), its variant (Eq. 4) and the GDPP module (Sec. IV-B).
+
+A 3x3 GDC keeps the centre tap in place and moves each of the 8 other taps, independently at every output
+position and at every forward pass, along its direction e_i by an offset drawn from a half-normal law
+|N(0, Σ)| per axis, scaled by the feature map's own size (height for y, width for x: the paper's adaptive
+offset s·Δ). Positions are truncated to whole pixels (as the authors do) and clamped to the map.
+
+Tensor shapes: feature maps are (B, C, H, W); offsets are integer pixel displacements of shape
+(B, 9, 2, H, W) with axis 2 = (dy, dx) and tap index k = 3 * (ey + 1) + (ex + 1), row-major like a conv kernel.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+# Direction basis e_i of Eq. 1, row-major over the 3x3 kernel: (ey, ex) in {-1, 0, 1}^2; index 4 is the centre.
+TAP_DIRECTIONS = torch.tensor([(ey, ex) for ey in (-1, 0, 1) for ex in (-1, 0, 1)], dtype=torch.long)
+CENTRE_TAP = 4
+OFFSET_LAWS = ("gaussian", "uniform")
+
+
+def sample_offsets(
+    batch: int,
+    height: int,
+    width: int,
+    sigma: float,
+    *,
+    law: str = "gaussian",
+    generator: torch.Generator | None = None,
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
+    """Draw GDC offsets for every output position: LongTensor (batch, 9, 2, height, width), in pixels.
+
+    ``gaussian``: |N(0, sigma)| per axis (Eq. 3), times the map's size on that axis, truncated, times the tap's
+    direction. ``uniform``: U(0, 1) times the map's size (the paper's "random dynamic convolution" control,
+    Table VII: any position in the tap's direction, no preference for near ones). The centre tap is always 0.
+    """
+    if law not in OFFSET_LAWS:
+        raise ValueError(f"unknown offset law {law!r}; choose one of {OFFSET_LAWS}")
+    shape = (batch, 9, 2, height, width)
+    if law == "gaussian":
+        magnitude = torch.randn(shape, generator=generator, device=device).abs_().mul_(sigma)
+    else:
+        magnitude = torch.rand(shape, generator=generator, device=device)
+    scale = torch.tensor([height, width], dtype=magnitude.dtype, device=magnitude.device).view(1, 1, 2, 1, 1)
+    pixels = magnitude.mul_(scale).floor_().long()
+    return pixels * TAP_DIRECTIONS.to(pixels.device).view(1, 9, 2, 1, 1)
+
+
+def tap_indices(offsets: torch.Tensor) -> torch.Tensor:
+    """Flat source index (y * W + x) of every tap after clamping to the map: LongTensor (B, 9, H * W)."""
+    batch, _, _, height, width = offsets.shape
+    ys = torch.arange(height, device=offsets.device).view(1, 1, height, 1)
+    xs = torch.arange(width, device=offsets.device).view(1, 1, 1, width)
+    src_y = (ys + offsets[:, :, 0]).clamp_(0, height - 1)
+    src_x = (xs + offsets[:, :, 1]).clamp_(0, width - 1)
+    return (src_y * width + src_x).view(batch, 9, height * width)
+
+
+def gdc_conv2d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, offsets: torch.Tensor) -> torch.Tensor:
+    """Apply a 3x3 kernel at displaced taps: out[b, o, p] = bias[o] + sum_k weight[o, :, k] . x[b, :, src_k(p)].
+
+    Args:
+        x: (B, C, H, W) input.
+        weight: (O, C, 3, 3) kernel, tap k = (ky, kx) row-major, as in ``nn.Conv2d``.
+        bias: (O,) or None.
+        offsets: (B, 9, 2, H, W) integer displacements (see :func:`sample_offsets`); B may be 1 for any x batch.
+
+    Returns:
+        (B, O, H, W). Each tap is first projected to O channels (one matmul for all 9) and the projected maps
+        are gathered, so the 9·C gathered channels of the literal form are never built.
+    """
+    projected = project_taps(x, weight)
+    return gather_projected(projected, offsets, bias)
+
+
+def project_taps(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Per-tap 1x1 projections of x: (B, 9, O, H * W). Independent of the offsets, so reusable across samples."""
+    batch, channels, height, width = x.shape
+    out_channels = weight.shape[0]
+    taps = weight.permute(2, 3, 0, 1).reshape(9 * out_channels, channels)
+    projected = torch.matmul(taps, x.reshape(batch, channels, height * width))
+    return projected.view(batch, 9, out_channels, height * width)
+
+
+def gather_projected(
+    projected: torch.Tensor, offsets: torch.Tensor, bias: torch.Tensor | None, height: int | None = None
+) -> torch.Tensor:
+    """Sum the 9 projected maps gathered at their taps' displaced positions: (B', O, H, W).
+
+    ``projected`` is (B, 9, O, H * W) from :func:`project_taps`; ``offsets`` is (B', 9, 2, H, W) with B' = B, or
+    B = 1 and any B' (one projected map shared by many offset samples).
+    """
+    batch, _, out_channels, pixels = projected.shape
+    samples, _, _, height, width = offsets.shape
+    index = tap_indices(offsets)
+    if batch == 1 and samples > 1:
+        projected = projected.expand(samples, -1, -1, -1)
+    out = projected[:, CENTRE_TAP].clone()
+    for tap in range(9):
+        if tap == CENTRE_TAP:
+            continue
+        tap_index = index[:, tap].unsqueeze(1).expand(-1, out_channels, -1)
+        out = out + projected[:, tap].gather(2, tap_index)
+    if bias is not None:
+        out = out + bias.view(1, -1, 1)
+    return out.view(samples, out_channels, height, width)
+
+
+def gdc_conv2d_reference(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, offsets: torch.Tensor
+) -> torch.Tensor:
+    """The slow, obvious form of :func:`gdc_conv2d`: explicit loops over positions and taps (tests only)."""
+    batch, _, height, width = x.shape
+    out = x.new_zeros(batch, weight.shape[0], height, width)
+    for b in range(batch):
+        ob = b if offsets.shape[0] > 1 else 0
+        for i in range(height):
+            for j in range(width):
+                acc = bias.clone() if bias is not None else x.new_zeros(weight.shape[0])
+                for k in range(9):
+                    ky, kx = divmod(k, 3)
+                    si = min(max(i + int(offsets[ob, k, 0, i, j]), 0), height - 1)
+                    sj = min(max(j + int(offsets[ob, k, 1, i, j]), 0), width - 1)
+                    acc = acc + weight[:, :, ky, kx] @ x[b, :, si, sj]
+                out[b, :, i, j] = acc
+    return out
+
+
+class GaussianDynamicConv2d(nn.Module):
+    """3x3 Gaussian dynamic convolution: fresh random tap offsets at every forward pass (train and eval alike).
+
+    Args:
+        in_channels, out_channels: channel counts.
+        sigma: Σ of the half-normal offsets, as a fraction of the map size (paper default 0.2).
+        law: ``gaussian`` (the GDC) or ``uniform`` (Table VII's random-offset control).
+        bias: learn an additive bias.
+
+    ``generator`` (attribute, default None) makes the offset draws reproducible.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, sigma: float = 0.2, law: str = "gaussian", bias: bool = True):
+        super().__init__()
+        if law not in OFFSET_LAWS:
+            raise ValueError(f"unknown offset law {law!r}; choose one of {OFFSET_LAWS}")
+        if not sigma > 0:
+            raise ValueError(f"sigma must be positive (got {sigma})")
+        self.in_channels, self.out_channels, self.sigma, self.law = in_channels, out_channels, sigma, law
+        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, 3, 3))
+        self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
+        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        self.generator: torch.Generator | None = None
+
+    def sample_offsets(self, batch: int, height: int, width: int) -> torch.Tensor:
+        return sample_offsets(
+            batch, height, width, self.sigma, law=self.law, generator=self.generator, device=self.weight.device
+        )
+
+    def forward(self, x: torch.Tensor, offsets: torch.Tensor | None = None) -> torch.Tensor:
+        if offsets is None:
+            offsets = self.sample_offsets(x.shape[0], x.shape[2], x.shape[3])
+        return gdc_conv2d(x, self.weight, self.bias, offsets)
+
+    def extra_repr(self) -> str:
+        return f"{self.in_channels}, {self.out_channels}, sigma={self.sigma}, law={self.law}"
+
+
+class VariantGaussianDynamicConv2d(nn.Module):
+    """Variant GDC of Eq. 4: all taps share one offset, base dilation plus a half-normal part (in pixels).
+
+    While training, every forward pass draws (Δy, Δx) ~ |N(0, Σ)| and convolves with dilation
+    (base + trunc(Δy), base + trunc(Δx)); in eval mode the dilation is the base one. With Δ = 0 it is exactly a
+    dilated convolution. ``groups`` allows the depthwise form used in GDPP.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, base_dilation: int = 9, sigma: float = 2.0,
+                 groups: int = 1, bias: bool = False):
+        super().__init__()
+        if base_dilation < 1 or not sigma > 0:
+            raise ValueError("base_dilation must be >= 1 and sigma > 0")
+        self.base_dilation, self.sigma, self.groups = base_dilation, sigma, groups
+        self.weight = nn.Parameter(torch.empty(out_channels, in_channels // groups, 3, 3))
+        self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
+        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        self.generator: torch.Generator | None = None
+
+    def current_dilation(self) -> tuple[int, int]:
+        """The (dy, dx) dilation for this pass: random while training, the base one in eval mode."""
+        if not self.training:
+            return self.base_dilation, self.base_dilation
+        delta = torch.randn(2, generator=self.generator).abs_().mul_(self.sigma).floor_().long()
+        return self.base_dilation + int(delta[0]), self.base_dilation + int(delta[1])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        dilation = self.current_dilation()
+        return F.conv2d(x, self.weight, self.bias, padding=dilation, dilation=dilation, groups=self.groups)
+
+    def extra_repr(self) -> str:
+        return f"base_dilation={self.base_dilation}, sigma={self.sigma}, groups={self.groups}"
+
+
+def _separable(in_channels: int, out_channels: int, depthwise: nn.Module) -> nn.Sequential:
+    """Depthwise 3x3 (given) then pointwise 1x1 + BN + ReLU, as in MobileNet's separable convs."""
+    return nn.Sequential(
+        depthwise,
+        nn.Conv2d(in_channels, out_channels, 1, bias=False),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(inplace=True),
+    )
+
+
+class GaussianDynamicPyramidPooling(nn.Module):
+    """GDPP (Fig. 5, Table V): separable branches at rate 1 and rate 18 fix the smallest and largest scales, a
+    separable variant GDC (base 9, Σ 2) samples the middle scales; plus DeepLabv3's image-pooling branch and a
+    1x1 projection of the concatenation. Input (B, in_channels, H, W) -> (B, out_channels, H, W).
+    """
+
+    def __init__(self, in_channels: int = 320, out_channels: int = 256, small_rate: int = 1, large_rate: int = 18,
+                 base_dilation: int = 9, sigma: float = 2.0):
+        super().__init__()
+
+        def depthwise_dilated(rate: int) -> nn.Conv2d:
+            return nn.Conv2d(in_channels, in_channels, 3, padding=rate, dilation=rate, groups=in_channels, bias=False)
+
+        self.small = _separable(in_channels, out_channels, depthwise_dilated(small_rate))
+        self.large = _separable(in_channels, out_channels, depthwise_dilated(large_rate))
+        self.dynamic = _separable(
+            in_channels, out_channels,
+            VariantGaussianDynamicConv2d(in_channels, in_channels, base_dilation, sigma, groups=in_channels),
+        )
+        self.pooling = nn.Sequential(
+            nn.AdaptiveAvgPool2d(1), nn.Conv2d(in_channels, out_channels, 1, bias=False),
+            nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True),
+        )
+        self.project = nn.Sequential(
+            nn.Conv2d(4 * out_channels, out_channels, 1, bias=False), nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pooled = F.interpolate(self.pooling(x), size=x.shape[-2:], mode="bilinear", align_corners=False)
+        return self.project(torch.cat([self.small(x), self.large(x), self.dynamic(x), pooled], dim=1))

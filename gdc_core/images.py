@@ -1,0 +1,66 @@
+"""Pixel-array conversions between the image's full size and the network's working resolution."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def as_rgb_float(image: np.ndarray) -> np.ndarray:
+    """Any supported image array -> (H, W, 3) float32 RGB in [0, 1].
+
+    Accepts (H, W) grey, (H, W, 1), (H, W, 3) RGB or (H, W, 4) RGBA (alpha dropped); uint8, uint16, bool or
+    float (assumed already in [0, 1]).
+    """
+    array = np.asarray(image)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    if array.ndim == 2:
+        array = np.repeat(array[..., None], 3, axis=2)
+    if array.ndim != 3 or array.shape[2] not in (3, 4):
+        raise ValueError(f"expected an (H, W), (H, W, 3) or (H, W, 4) image, got shape {array.shape}")
+    if min(array.shape[:2]) < 2:
+        raise ValueError(f"image is too small ({array.shape[1]}x{array.shape[0]})")
+    array = array[..., :3]
+    if array.dtype == np.uint8:
+        return array.astype(np.float32) / 255.0
+    if array.dtype == np.uint16:
+        return array.astype(np.float32) / 65535.0
+    if array.dtype == bool:
+        return array.astype(np.float32)
+    return np.clip(array.astype(np.float32), 0.0, 1.0)
+
+
+def working_shape(shape: tuple[int, int], max_side: int) -> tuple[int, int]:
+    """(h, w) with the longer side scaled down to ``max_side`` (never up), aspect ratio kept."""
+    height, width = shape
+    scale = min(1.0, max_side / max(height, width))
+    return max(2, round(height * scale)), max(2, round(width * scale))
+
+
+def resize_image(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Area-averaging resize of an (H, W, C) float image to ``shape`` (h, w)."""
+    if image.shape[:2] == tuple(shape):
+        return image
+    return cv2.resize(image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+
+
+def downscale_labels(labels: np.ndarray, shape: tuple[int, int], empty: int) -> np.ndarray:
+    """Shrink an (H, W) uint8 label map to ``shape`` without losing thin strokes.
+
+    Each output pixel takes the label covering most of its footprint among the non-``empty`` labels; it is
+    ``empty`` only when no labelled pixel falls inside it. (Nearest-neighbour sampling would drop a 3 px stroke
+    on a 6000 px photo brought down to 400 px.)
+    """
+    shape = tuple(int(s) for s in shape)
+    if labels.shape == shape:
+        return labels.copy()
+    out = np.full(shape, empty, dtype=np.uint8)
+    best = np.zeros(shape, dtype=np.float32)
+    for value in np.unique(labels):
+        if value == empty:
+            continue
+        coverage = cv2.resize((labels == value).astype(np.float32), (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+        wins = coverage > best
+        out[wins] = value
+        best[wins] = coverage[wins]
+    return out
