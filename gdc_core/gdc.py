@@ -86,28 +86,29 @@ def project_taps(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     return projected.view(batch, 9, out_channels, height * width)
 
 
-def gather_projected(
-    projected: torch.Tensor, offsets: torch.Tensor, bias: torch.Tensor | None, height: int | None = None
-) -> torch.Tensor:
-    """Sum the 9 projected maps gathered at their taps' displaced positions: (B', O, H, W).
+def gather_projected(projected: torch.Tensor, offsets: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """Sum the 9 projected maps gathered at their taps' displaced positions: (N, O, H, W).
 
-    ``projected`` is (B, 9, O, H * W) from :func:`project_taps`; ``offsets`` is (B', 9, 2, H, W) with B' = B, or
-    B = 1 and any B' (one projected map shared by many offset samples).
+    ``projected`` is (B, 9, O, H * W) from :func:`project_taps`; ``offsets`` is (B', 9, 2, H, W). Either batch
+    may be 1 and is then shared: one projected map with many offset samples, or one offset draw for a batch.
+    N = max(B, B').
     """
     batch, _, out_channels, pixels = projected.shape
     samples, _, _, height, width = offsets.shape
+    if batch != samples and 1 not in (batch, samples):
+        raise ValueError(f"batch sizes differ: features {batch}, offsets {samples}")
+    count = max(batch, samples)
     index = tap_indices(offsets)
-    if batch == 1 and samples > 1:
-        projected = projected.expand(samples, -1, -1, -1)
+    projected = projected.expand(count, -1, -1, -1)
     out = projected[:, CENTRE_TAP].clone()
     for tap in range(9):
         if tap == CENTRE_TAP:
             continue
-        tap_index = index[:, tap].unsqueeze(1).expand(-1, out_channels, -1)
+        tap_index = index[:, tap].unsqueeze(1).expand(count, out_channels, -1)
         out = out + projected[:, tap].gather(2, tap_index)
     if bias is not None:
         out = out + bias.view(1, -1, 1)
-    return out.view(samples, out_channels, height, width)
+    return out.view(count, out_channels, height, width)
 
 
 def gdc_conv2d_reference(

@@ -1,0 +1,122 @@
+"""The lightweight network, its context branches and the frozen stem."""
+import pytest
+import torch
+
+from gdc_core.backbone import FilterBankStem, MobileNetV2Stem, choose_stem, read_weights_file, BackboneWeightsError
+from gdc_core.inference import monte_carlo, monte_carlo_reference
+from gdc_core.network import LightweightSegNet
+
+
+@pytest.mark.parametrize("conv", ["gdc", "normal", "dilated:6", "deformable", "uniform"])
+def test_every_context_conv_trains(conv):
+    torch.manual_seed(0)
+    net = LightweightSegNet(40, 3, width=8, context_conv=conv)
+    features = torch.randn(1, 40, 12, 14)
+    logits = net(features)
+    assert logits.shape == (1, 3, 12, 14)
+    logits.sum().backward()
+    assert all(p.grad is not None for p in net.parameters())
+
+
+def test_unknown_conv_is_rejected():
+    with pytest.raises(ValueError, match="unknown context conv"):
+        LightweightSegNet(40, 2, context_conv="fancy")
+
+
+def test_stem_receives_no_gradient_and_has_paper_shapes():
+    stem = MobileNetV2Stem()
+    image = torch.rand(1, 3, 31, 45, requires_grad=True)
+    features = stem(image)
+    assert features.shape == (1, 40, 16, 23)
+    assert not any(p.requires_grad for p in stem.parameters())
+    net = LightweightSegNet(40, 2, width=8)
+    net(features).sum().backward()
+    assert all(p.grad is None for p in stem.parameters())
+    stem.train()
+    assert not stem.training, "the stem's batch norm stays in eval mode"
+
+
+def test_monte_carlo_batched_equals_one_pass_per_sample():
+    torch.manual_seed(1)
+    net = LightweightSegNet(40, 3, width=8)
+    features = torch.randn(1, 40, 10, 12)
+    net.set_generator(torch.Generator().manual_seed(5))
+    fast_mean, fast_disagree = monte_carlo(net, features, 6, chunk=1)
+    net.set_generator(torch.Generator().manual_seed(5))
+    ref_mean, ref_disagree = monte_carlo_reference(net, features, 6)
+    torch.testing.assert_close(fast_mean, ref_mean)
+    torch.testing.assert_close(fast_disagree, ref_disagree)
+
+
+def test_deterministic_branch_has_zero_uncertainty():
+    net = LightweightSegNet(40, 2, width=8, context_conv="dilated:2")
+    mean, disagree = monte_carlo(net, torch.randn(1, 40, 8, 8), 5)
+    assert torch.all(disagree == 0)
+    torch.testing.assert_close(mean.sum(0), torch.ones(8, 8))
+
+
+def test_weights_files_full_and_stem_only_load(tmp_path):
+    from torchvision.models import mobilenet_v2
+
+    full = mobilenet_v2(weights=None).state_dict()
+    torch.save(full, tmp_path / "full.pt")
+    torch.save({k: v for k, v in full.items() if k.startswith(("features.0.", "features.1.", "features.2.", "features.3."))},
+               tmp_path / "stem.pt")
+    a = choose_stem(tmp_path / "full.pt", allow_download=False)
+    b = choose_stem(tmp_path / "stem.pt", allow_download=False)
+    assert a.pretrained and b.pretrained and a.warning is None
+    image = torch.rand(1, 3, 16, 16)
+    torch.testing.assert_close(a.stem(image), b.stem(image))
+
+
+def test_bad_weights_files_are_errors(tmp_path):
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(BackboneWeightsError, match="junk.pt"):
+        read_weights_file(tmp_path / "junk.pt")
+    with pytest.raises(BackboneWeightsError, match="not found"):
+        choose_stem(tmp_path / "missing.pt")
+    torch.save({"foo": torch.zeros(1)}, tmp_path / "other.pt")
+    with pytest.raises(BackboneWeightsError, match="not a MobileNetV2"):
+        read_weights_file(tmp_path / "other.pt")
+
+
+def test_no_weights_falls_back_loudly(monkeypatch, tmp_path):
+    monkeypatch.delenv("GDC_SEG_BACKBONE_WEIGHTS", raising=False)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    choice = choose_stem(None, allow_download=False)
+    assert not choice.pretrained and isinstance(choice.stem, FilterBankStem)
+    assert "No ImageNet MobileNetV2 weights" in choice.warning
+    with pytest.raises(BackboneWeightsError):
+        choose_stem(None, allow_download=False, require_pretrained=True)
+    features = choice.stem(torch.rand(1, 3, 21, 30))
+    assert features.shape == (1, FilterBankStem.out_channels, 11, 15)
+
+
+def test_env_variable_names_the_weights(monkeypatch, stem_weights):
+    monkeypatch.setenv("GDC_SEG_BACKBONE_WEIGHTS", str(stem_weights))
+    choice = choose_stem(None, allow_download=False)
+    assert choice.pretrained and choice.source == str(stem_weights)
+
+
+def test_imagenet_full_weights_classify_the_sample_cat(stem_weights):
+    full = stem_weights.parent / "mobilenet_v2_imagenet_full.pt"
+    if not full.is_file():
+        pytest.skip("full weights not available")
+    from torchvision.models import mobilenet_v2
+    from gdc_core.io import read_image
+    from pathlib import Path
+    import numpy as np
+
+    model = mobilenet_v2(weights=None)
+    model.load_state_dict(torch.load(full, weights_only=True))
+    model.eval()
+    image = read_image(Path(__file__).resolve().parents[2] / "resources" / "sample.png")
+    x = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float().div(255).unsqueeze(0)
+    x = torch.nn.functional.interpolate(x, size=(224, 224), mode="bilinear", align_corners=False)
+    x = (x - torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)) / torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    assert 281 <= int(model(x).argmax()) <= 285  # ImageNet's domestic cat classes
+    stem = choose_stem(stem_weights).stem
+    expected = model.features[0:2](x)
+    torch.testing.assert_close(stem(torch.nn.functional.interpolate(
+        torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float().div(255).unsqueeze(0),
+        size=(224, 224), mode="bilinear", align_corners=False))[:, :16], expected)

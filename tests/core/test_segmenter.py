@@ -1,0 +1,103 @@
+"""The Segmenter facade end to end on synthetic images (no weights needed), and the no-Qt rule."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from gdc_core import NO_LABEL, RunCancelled, ScribbleError, Segmenter, SegmenterConfig
+
+FAST = SegmenterConfig(steps=50, samples=8, superpixels=150, seed=0)
+
+
+def _two_regions(height=90, width=120):
+    """A textured image with a disc of another colour, its ground truth and sparse scribbles."""
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[:height, :width]
+    disc = (yy - height / 2) ** 2 + (xx - width * 0.6) ** 2 < (height * 0.3) ** 2
+    image = np.where(disc[..., None], [200, 60, 50], [40, 120, 190]).astype(np.float64)
+    image = np.clip(image + rng.normal(0, 6, image.shape), 0, 255).astype(np.uint8)
+    scribbles = np.full((height, width), NO_LABEL, np.uint8)
+    scribbles[height // 2 - 1:height // 2 + 2, int(width * 0.5):int(width * 0.7)] = 1
+    scribbles[5:8, 5:width - 5] = 0
+    scribbles[height - 8:height - 5, 5:40] = 0
+    return image, disc.astype(np.uint8), scribbles
+
+
+@pytest.fixture(scope="module")
+def segmenter():
+    return Segmenter(FAST, allow_download=False)
+
+
+def test_end_to_end_reaches_high_iou(segmenter):
+    image, truth, scribbles = _two_regions()
+    segmenter.set_image(image)
+    progress = []
+    result = segmenter.run(scribbles, on_progress=progress.append)
+    assert result.labels.shape == truth.shape and result.labels.dtype == np.uint8
+    assert result.probabilities.shape == (2, *truth.shape)
+    np.testing.assert_allclose(result.probabilities.sum(0), 1.0, atol=1e-4)
+    assert result.uncertainty.shape == truth.shape and 0 <= result.uncertainty.min() <= result.uncertainty.max() <= 1
+    inter = np.logical_and(result.labels == 1, truth == 1).sum()
+    union = np.logical_or(result.labels == 1, truth == 1).sum()
+    assert inter / union > 0.9
+    stages = [p.stage for p in progress]
+    assert stages[0] == "superpixels" and "training" in stages and "sampling" in stages
+    assert [p.step for p in progress if p.stage == "training"] == list(range(1, 51))
+    assert sum(p.preview is not None for p in progress) == 5
+    assert set(result.timings) >= {"superpixels", "training", "sampling", "total"}
+    assert result.device == "cpu" and result.classes == (0, 1)
+    assert any("weights" in w for w in result.warnings)  # no weights in this test: the fallback says so
+
+
+def test_full_size_outputs_for_large_images_and_class_ids_kept():
+    image, truth, scribbles = _two_regions(300, 420)
+    scribbles = np.where(scribbles == 1, 7, scribbles).astype(np.uint8)  # class ids need not be 0..K-1
+    seg = Segmenter(FAST.replace(max_side=100, steps=20, samples=2), allow_download=False)
+    seg.set_image(image)
+    result = seg.run(scribbles)
+    assert result.labels.shape == (300, 420) and set(np.unique(result.labels)) <= {0, 7}
+    assert result.classes == (0, 7)
+
+
+def test_same_seed_same_result_and_stop_request(segmenter):
+    image, _, scribbles = _two_regions()
+    segmenter.set_image(image)
+    config = FAST.replace(steps=5, samples=3)
+    a = segmenter.run(scribbles, config=config)
+    b = segmenter.run(scribbles, config=config)
+    np.testing.assert_array_equal(a.probabilities, b.probabilities)
+    seen = []
+    with pytest.raises(RunCancelled):
+        segmenter.run(scribbles, config=config, on_progress=seen.append,
+                      should_stop=lambda: any(p.stage == "training" and p.step >= 2 for p in seen))
+    assert max(p.step for p in seen if p.stage == "training") == 2
+
+
+def test_bad_scribbles_are_reported(segmenter):
+    image, _, scribbles = _two_regions()
+    segmenter.set_image(image)
+    with pytest.raises(ScribbleError, match="two classes"):
+        segmenter.run(np.where(scribbles == 1, NO_LABEL, scribbles).astype(np.uint8))
+    with pytest.raises(ScribbleError, match="image is"):
+        segmenter.run(scribbles[:-1])
+
+
+def test_unknown_or_missing_device():
+    with pytest.raises(ValueError):
+        SegmenterConfig(device="tpu")
+    import torch
+
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA"):
+            Segmenter(SegmenterConfig(device="cuda"), allow_download=False)
+
+
+def test_gdc_core_never_imports_qt():
+    code = ("import sys, gdc_core, gdc_core.segmenter, gdc_core.io, gdc_core.backbone, gdc_core.network;"
+            "import importlib, pkgutil;"
+            "[importlib.import_module('gdc_core.' + m.name) for m in pkgutil.iter_modules(gdc_core.__path__)];"
+            "bad = [m for m in sys.modules if m.startswith(('PySide', 'PyQt', 'shiboken', 'app'))];"
+            "print(bad); sys.exit(1 if bad else 0)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -1,0 +1,66 @@
+"""Eq. 6 class weights, the config object and the training loop's stop handling."""
+import numpy as np
+import pytest
+import torch
+
+from gdc_core.config import SegmenterConfig, parse_context_conv
+from gdc_core.network import LightweightSegNet
+from gdc_core.training import RunCancelled, class_weights, fit
+
+
+def test_paper_weights_are_eq6_as_printed():
+    np.testing.assert_allclose(class_weights([30, 10], "paper"), [0.75, 0.25])
+
+
+def test_balanced_weights_equalise_class_totals():
+    counts = np.array([300.0, 100.0, 20.0])
+    w = class_weights(counts, "balanced")
+    np.testing.assert_allclose(w * counts, np.full(3, counts.sum() / 3))
+    np.testing.assert_allclose(class_weights(counts, "none"), 1.0)
+    with pytest.raises(ValueError):
+        class_weights([1, 0], "balanced")
+    with pytest.raises(ValueError):
+        class_weights([1, 2], "inverse")
+
+
+def test_weighted_loss_matches_hand_computation():
+    logits = torch.tensor([[[[2.0, 0.0]], [[0.0, 1.0]]]])  # (1, K=2, 1, 2)
+    target = torch.tensor([[[0, 1]]])
+    w = torch.tensor([0.2, 0.8])
+    loss = torch.nn.functional.cross_entropy(logits, target, weight=w)
+    p0 = torch.softmax(torch.tensor([2.0, 0.0]), 0)[0]
+    p1 = torch.softmax(torch.tensor([0.0, 1.0]), 0)[1]
+    expected = -(0.2 * torch.log(p0) + 0.8 * torch.log(p1)) / (0.2 + 0.8)
+    torch.testing.assert_close(loss, expected)
+
+
+def test_fit_lowers_the_loss_and_stops_on_request():
+    torch.manual_seed(0)
+    features = torch.randn(1, 8, 12, 12)
+    target = torch.full((12, 12), 255, dtype=torch.long)
+    target[:, :3] = 0
+    target[:, -3:] = 1
+    features[0, 0, :, :6] += 3
+    net = LightweightSegNet(8, 2, width=8, context_conv="normal")
+    losses = fit(net, features, target, torch.ones(2), steps=30, lr=0.05, momentum=0.9)
+    assert losses[-1] < 0.5 * losses[0]
+    calls = []
+    with pytest.raises(RunCancelled):
+        fit(net, features, target, torch.ones(2), steps=30, lr=0.05, momentum=0.9,
+            on_step=calls.append, should_stop=lambda: len(calls) >= 3)
+    assert calls == [1, 2, 3]
+
+
+def test_config_defaults_are_the_papers_and_unknown_keys_fail():
+    config = SegmenterConfig()
+    assert (config.steps, config.samples, config.lr, config.sigma, config.context_conv) == (50, 50, 0.01, 0.2, "gdc")
+    with pytest.raises(ValueError, match="unknown config key"):
+        SegmenterConfig.from_dict({"stepz": 3})
+    with pytest.raises(ValueError):
+        config.replace(context_conv="dilated:x")
+    with pytest.raises(ValueError):
+        config.replace(steps=0)
+    with pytest.raises(ValueError):
+        config.replace(class_weighting="inverse")
+    assert config.replace(steps=3).steps == 3 and config.steps == 50
+    assert parse_context_conv("dilated:6") == ("dilated", 6)
