@@ -42,6 +42,8 @@ class SegmenterConfig:
         sigma: standard deviation Σ of the half-normal GDC offsets, in units of the feature map's size (paper: 0.2).
         context_conv: the module's context branch: ``gdc`` (the paper), ``normal``, ``dilated:<rate>``,
             ``deformable`` (learned offsets) or ``uniform`` (random offsets from a uniform law, Table VII).
+        pixels_per_step: labelled pixels per SGD step, drawn class-stratified and evaluated sparsely (an
+            unbiased minibatch estimate of the full loss); 0 = the paper-literal full map every step.
         width: channels after the 1x1 fuse and in each branch of the GDC module.
         class_weighting: ``balanced`` (w_c proportional to 1/n_c, the measured default), ``paper``
             (Eq. 6 as printed, w_c = n_c / N_all) or ``none``.
@@ -62,6 +64,7 @@ class SegmenterConfig:
     momentum: float = 0.9
     sigma: float = 0.2
     context_conv: str = "gdc"
+    pixels_per_step: int = 0
     width: int = 32
     class_weighting: str = "balanced"
     superpixels: int = 1000
@@ -80,8 +83,8 @@ class SegmenterConfig:
         for name in ("steps", "samples", "width", "superpixels", "max_side"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be at least 1 (got {getattr(self, name)!r})")
-        if self.steps < 0 or self.preview_every < 0:
-            raise ValueError("preview_every must be 0 or more")
+        if self.preview_every < 0 or self.pixels_per_step < 0:
+            raise ValueError("preview_every and pixels_per_step must be 0 or more")
         if not self.lr > 0:
             raise ValueError(f"lr must be positive (got {self.lr!r})")
         if not 0 <= self.momentum < 1:

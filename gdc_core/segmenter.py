@@ -179,7 +179,8 @@ class Segmenter:
         tic = time.perf_counter()
         losses = fit(net, features, torch.from_numpy(target.astype(np.int64)).to(self.device),
                      torch.tensor(weights, dtype=torch.float32, device=self.device), steps=config.steps,
-                     lr=config.lr, momentum=config.momentum, on_step=on_step, should_stop=stop)
+                     lr=config.lr, momentum=config.momentum, pixels_per_step=config.pixels_per_step,
+                     generator=generator, on_step=on_step, should_stop=stop)
         timings["training"] = time.perf_counter() - tic
 
         tic = time.perf_counter()

@@ -38,6 +38,43 @@ def class_weights(counts: np.ndarray, scheme: str) -> np.ndarray:
     raise ValueError(f"unknown class weighting {scheme!r}")
 
 
+class StratifiedPixelSampler:
+    """Draws a minibatch of labelled pixels per step: the same number from every class, with replacement.
+
+    Each draw carries the importance weight w_c · n_c / m_c (class weight, class pixel count, draws of that
+    class), so the weighted mean cross-entropy over a minibatch is an unbiased estimate of the dense weighted
+    loss of Eq. 5 over all labelled pixels: minibatch SGD over pixels instead of full-batch.
+
+    Args:
+        target: (h, w) long class indices 0..K-1, NO_LABEL elsewhere.
+        weights: (K,) class weights w_c.
+        per_step: total draws per step (split evenly over the classes).
+        generator: torch generator for reproducible draws.
+    """
+
+    def __init__(self, target: torch.Tensor, weights: torch.Tensor, per_step: int,
+                 generator: torch.Generator | None = None):
+        flat = target.reshape(-1)
+        self.generator = generator
+        self.by_class = [torch.nonzero(flat == c).squeeze(1) for c in range(len(weights))]
+        quota = max(1, per_step // len(weights))
+        self.quota = quota
+        self.labels = torch.cat([torch.full((quota,), c, dtype=torch.long, device=flat.device)
+                                 for c in range(len(weights))])
+        self.sample_weights = torch.cat([
+            torch.full((quota,), float(weights[c]) * len(members) / quota, device=flat.device)
+            for c, members in enumerate(self.by_class)
+        ])
+
+    def draw(self) -> torch.Tensor:
+        """Flat positions of this step's minibatch, class by class: (K * quota,)."""
+        picks = []
+        for members in self.by_class:
+            choice = torch.randint(0, len(members), (self.quota,), generator=self.generator, device=members.device)
+            picks.append(members[choice])
+        return torch.cat(picks)
+
+
 def fit(
     net: torch.nn.Module,
     features: torch.Tensor,
@@ -47,16 +84,22 @@ def fit(
     steps: int,
     lr: float,
     momentum: float,
+    pixels_per_step: int = 0,
+    generator: torch.Generator | None = None,
     on_step: Callable[[int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> list[float]:
     """Run ``steps`` SGD steps of weighted cross-entropy (Eq. 5) on the labelled positions.
 
     Args:
-        net: maps features (1, S, h, w) to logits (1, K, h, w).
+        net: maps features (1, S, h, w) to logits (1, K, h, w); with ``pixels_per_step`` also
+            ``forward_at(features, positions) -> (M, K)``.
         features: frozen stem features (1, S, h, w).
-        target: (h, w) long class indices 0..K-1, ``NO_LABEL`` (255) where unlabelled.
+        target: (h, w) long class indices 0..K-1, ``NO_LABEL`` (255) where unlabelled; every class present.
         weights: (K,) float class weights.
+        pixels_per_step: 0 for the paper-literal full-map loss every step; N > 0 for a stratified minibatch of
+            N labelled pixels per step (see :class:`StratifiedPixelSampler`), evaluated sparsely.
+        generator: draws the minibatches.
         on_step: called with the 1-based step number after each step.
         should_stop: polled before each step; True raises :class:`RunCancelled`.
 
@@ -65,13 +108,20 @@ def fit(
     """
     optimiser = torch.optim.SGD([p for p in net.parameters() if p.requires_grad], lr=lr, momentum=momentum)
     net.train()
+    sparse = pixels_per_step > 0 and getattr(net, "supports_sparse", False)
+    sampler = StratifiedPixelSampler(target, weights, pixels_per_step, generator) if sparse else None
     losses = []
     for step in range(1, steps + 1):
         if should_stop is not None and should_stop():
             raise RunCancelled(f"stopped before training step {step} of {steps}")
         optimiser.zero_grad(set_to_none=True)
-        logits = net(features)
-        loss = F.cross_entropy(logits, target.unsqueeze(0), weight=weights, ignore_index=NO_LABEL)
+        if sampler is not None:
+            logits = net.forward_at(features, sampler.draw())
+            per_pixel = F.cross_entropy(logits, sampler.labels, reduction="none")
+            loss = (per_pixel * sampler.sample_weights).sum() / sampler.sample_weights.sum()
+        else:
+            logits = net(features)
+            loss = F.cross_entropy(logits, target.unsqueeze(0), weight=weights, ignore_index=NO_LABEL)
         loss.backward()
         optimiser.step()
         losses.append(float(loss.detach()))

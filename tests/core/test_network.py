@@ -120,3 +120,29 @@ def test_imagenet_full_weights_classify_the_sample_cat(stem_weights):
     torch.testing.assert_close(stem(torch.nn.functional.interpolate(
         torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float().div(255).unsqueeze(0),
         size=(224, 224), mode="bilinear", align_corners=False))[:, :16], expected)
+
+
+@pytest.mark.parametrize("conv", ["gdc", "uniform", "normal", "dilated:3"])
+def test_sparse_forward_equals_dense_at_the_chosen_positions(conv, monkeypatch):
+    torch.manual_seed(2)
+    net = LightweightSegNet(6, 3, width=5, context_conv=conv)
+    features = torch.randn(1, 6, 9, 11)
+    positions = torch.tensor([0, 5, 10, 11, 50, 60, 98, 87, 44])  # corners and edges included
+    if net.is_stochastic:
+        offsets = net.context.sample_offsets(1, 9, 11)
+        monkeypatch.setattr(net.context, "offsets_at",
+                            lambda pos, h, w: offsets[0].permute(2, 3, 0, 1).reshape(h * w, 9, 2)[pos])
+        dense = net.head(torch.relu(net.local(net.trunk(features))),
+                         torch.relu(net.context(net.trunk(features), offsets)))
+    else:
+        dense = net(features)
+    sparse = net.forward_at(features, positions)
+    torch.testing.assert_close(sparse, dense[0].reshape(3, -1)[:, positions].t(), rtol=1e-5, atol=1e-5)
+
+
+def test_split_classifier_sampling_equals_plain_passes():
+    torch.manual_seed(3)
+    net = LightweightSegNet(6, 2, width=5, context_conv="normal")
+    features = torch.randn(1, 6, 7, 8)
+    (first,) = list(net.sample_probabilities(features, 1))
+    torch.testing.assert_close(first[0], torch.softmax(net(features)[0], 0))
