@@ -5,11 +5,11 @@ import cv2
 import numpy as np
 
 
-def as_rgb_float(image: np.ndarray) -> np.ndarray:
-    """Any supported image array -> (H, W, 3) float32 RGB in [0, 1].
+def as_rgb_uint8(image: np.ndarray) -> np.ndarray:
+    """Any supported image array -> (H, W, 3) uint8 RGB.
 
-    Accepts (H, W) grey, (H, W, 1), (H, W, 3) RGB or (H, W, 4) RGBA (alpha dropped); uint8, uint16, bool or
-    float (assumed already in [0, 1]).
+    Accepts (H, W) grey, (H, W, 1), (H, W, 3) RGB or (H, W, 4) RGBA (alpha dropped); uint8, uint16 (scaled),
+    bool, or float in [0, 1].
     """
     array = np.asarray(image)
     if array.ndim == 3 and array.shape[2] == 1:
@@ -22,12 +22,12 @@ def as_rgb_float(image: np.ndarray) -> np.ndarray:
         raise ValueError(f"image is too small ({array.shape[1]}x{array.shape[0]})")
     array = array[..., :3]
     if array.dtype == np.uint8:
-        return array.astype(np.float32) / 255.0
+        return np.ascontiguousarray(array)
     if array.dtype == np.uint16:
-        return array.astype(np.float32) / 65535.0
+        return (array // 257).astype(np.uint8)
     if array.dtype == bool:
-        return array.astype(np.float32)
-    return np.clip(array.astype(np.float32), 0.0, 1.0)
+        return array.astype(np.uint8) * 255
+    return (np.clip(array.astype(np.float32), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
 def working_shape(shape: tuple[int, int], max_side: int) -> tuple[int, int]:
@@ -38,7 +38,7 @@ def working_shape(shape: tuple[int, int], max_side: int) -> tuple[int, int]:
 
 
 def resize_image(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Area-averaging resize of an (H, W, C) float image to ``shape`` (h, w)."""
+    """Area-averaging resize of an (H, W, C) image to ``shape`` (h, w), same dtype."""
     if image.shape[:2] == tuple(shape):
         return image
     return cv2.resize(image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)

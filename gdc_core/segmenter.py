@@ -17,9 +17,10 @@ import torch.nn.functional as F
 
 from .backbone import StemChoice, choose_stem
 from .config import SegmenterConfig
-from .images import as_rgb_float, resize_image, downscale_labels, working_shape
+from .images import as_rgb_uint8, downscale_labels, resize_image, working_shape
 from .inference import monte_carlo
 from .network import LightweightSegNet
+from .refine import grabcut_refine
 from .scribbles import NO_LABEL, compute_superpixels, expand_scribbles, validate_scribbles
 from .training import RunCancelled, class_weights, fit
 
@@ -101,18 +102,18 @@ class Segmenter:
         return self._image.shape[:2]
 
     def set_image(self, image: np.ndarray) -> None:
-        """Take a new image ((H, W) grey, or (H, W, 3/4) RGB(A); uint8, uint16 or float in [0, 1]).
+        """Take a new image ((H, W) grey, or (H, W, 3/4) RGB(A); uint8, uint16, bool or float in [0, 1]).
 
         The stem features and superpixels are computed lazily on the first run and kept for later runs.
         """
-        self._image = as_rgb_float(image)
+        self._image = as_rgb_uint8(image)
         self._cache.clear()
 
     def _working(self, config: SegmenterConfig) -> tuple[np.ndarray, torch.Tensor]:
         """The image at the working resolution (h, w, 3) and its stem features (1, S, ceil(h/2), ceil(w/2))."""
         key = ("features", config.max_side)
         if key not in self._cache:
-            small = resize_image(self._image, working_shape(self.image_shape, config.max_side))
+            small = resize_image(self._image, working_shape(self.image_shape, config.max_side)).astype(np.float32) / 255
             tensor = torch.from_numpy(np.ascontiguousarray(small.transpose(2, 0, 1))).unsqueeze(0).to(self.device)
             with torch.no_grad():
                 self._cache[key] = (small, self.stem.stem(tensor).contiguous())
@@ -191,7 +192,10 @@ class Segmenter:
         tic = time.perf_counter()
         report(Progress("finishing", 0, 1))
         probabilities, uncertainty = self._to_full_size(mean, disagreement)
-        labels = class_ids[probabilities.argmax(0)]
+        if config.refine == "grabcut":
+            labels = class_ids[grabcut_refine(self._image, probabilities, index_of[np.asarray(scribbles)])]
+        else:
+            labels = class_ids[probabilities.argmax(0)]
         timings["finishing"] = time.perf_counter() - tic
         timings["total"] = time.perf_counter() - started
         report(Progress("finishing", 1, 1))

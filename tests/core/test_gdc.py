@@ -120,3 +120,13 @@ def test_gdpp_parameter_count_matches_table_v_order():
     assert count / aspp < 0.3  # paper: 5.9e5 against 33.6e5 (ASPP plus its head)
     out = gdpp(torch.randn(2, 320, 33, 33))
     assert out.shape == (2, 256, 33, 33)
+
+
+def test_projected_gather_equals_reference_for_many_samples():
+    from gdc_core.gdc import gather_projected, project_taps
+
+    x, w, b, _ = _case(8, batch=1)
+    offsets = sample_offsets(4, x.shape[2], x.shape[3], 0.3, generator=torch.Generator().manual_seed(1))
+    fast = gather_projected(project_taps(x, w), offsets, b)
+    expected = torch.cat([gdc_conv2d_reference(x, w, b, offsets[i:i + 1]) for i in range(4)])
+    torch.testing.assert_close(fast, expected, rtol=1e-4, atol=1e-4)
