@@ -1,0 +1,481 @@
+"""The headless ``gdc-seg`` subcommands (never imports Qt).
+
+    gdc-seg segment IMAGE --scribbles SCRIB.png --out MASK.png [--overlay OUT.png] [--uncertainty OUT.png]
+    gdc-seg batch IMAGES_DIR --scribbles DIR --out DIR [--overlay DIR] [--uncertainty DIR]
+    gdc-seg eval DATA_DIR [--method gdc|grabcut|watershed|random_walker] [--limit N] [--json]
+
+All three take the run options (``--conv``, ``--steps``, ... ``--backbone-weights``, ``--require-pretrained``).
+Exit status: 0 success; 1 some images of a batch failed (or none could be scored by eval); 2 bad input or
+options (one line on stderr naming the file or option, no traceback); 130 interrupted with Ctrl+C. Every file
+is written atomically (a temporary beside it, then one rename), so an error or Ctrl+C leaves no half-written
+output; the mask is written last, so an existing mask means the image is complete.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import baselines
+from .backbone import WEIGHTS_ENV, BackboneWeightsError, StemChoice, choose_stem
+from .config import CLASS_WEIGHTINGS, DEVICES, REFINEMENTS, SegmenterConfig
+from .evaluation import DatasetError, Sample, Scores, list_dataset
+from .io import (IMAGE_SUFFIXES, ImageReadError, grey_to_uint8, overlay, read_image, read_label_map, write_image,
+                 write_label_map)
+from .scribbles import NO_LABEL, ScribbleError, validate_scribbles
+from .segmenter import STAGES, Progress, SegmentationResult, Segmenter, resolve_device
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+METHODS = ("gdc", *baselines.BASELINES)
+# command-line option -> SegmenterConfig field, for the run options a user may set
+CONFIG_OPTIONS = {"conv": "context_conv", "steps": "steps", "samples": "samples", "sigma": "sigma",
+                  "class_weighting": "class_weighting", "refine": "refine", "max_side": "max_side",
+                  "device": "device", "seed": "seed"}
+
+
+class CliError(Exception):
+    """Bad input or options: reported as one line on stderr, exit status 2."""
+
+
+# ----------------------------------------------------------------------------------------------- arguments
+
+
+def _run_options() -> argparse.ArgumentParser:
+    """The options every subcommand shares (defaults: SegmenterConfig's)."""
+    defaults = SegmenterConfig()
+    parser = argparse.ArgumentParser(add_help=False)
+    group = parser.add_argument_group("run options")
+    group.add_argument("--conv", metavar="KIND",
+                       help=f"context convolution: gdc, normal, dilated:<rate>, deformable, uniform "
+                            f"(default {defaults.context_conv})")
+    group.add_argument("--steps", type=int, help=f"training steps (default {defaults.steps})")
+    group.add_argument("--samples", type=int, help=f"Monte-Carlo samples (default {defaults.samples})")
+    group.add_argument("--sigma", type=float, help=f"GDC offset spread (default {defaults.sigma})")
+    group.add_argument("--class-weighting", choices=CLASS_WEIGHTINGS,
+                       help=f"loss class weights (default {defaults.class_weighting})")
+    group.add_argument("--refine", choices=REFINEMENTS, help=f"full-size refinement (default {defaults.refine})")
+    group.add_argument("--max-side", type=int, help=f"working resolution in px (default {defaults.max_side})")
+    group.add_argument("--device", choices=DEVICES, help=f"compute device (default {defaults.device})")
+    group.add_argument("--seed", type=int, help=f"random seed (default {defaults.seed})")
+    group.add_argument("--backbone-weights", metavar="PATH",
+                       help=f"ImageNet MobileNetV2 weights file (default: ${WEIGHTS_ENV}, then torchvision's cache)")
+    group.add_argument("--require-pretrained", action="store_true",
+                       help="fail instead of using the untrained offline stem when no ImageNet weights are found")
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``gdc-seg`` parser with the ``segment``, ``batch`` and ``eval`` subcommands."""
+    parser = argparse.ArgumentParser(prog="gdc-seg", description="Segment images from class scribbles.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{segment,batch,eval}")
+    shared = [_run_options()]
+
+    segment = commands.add_parser("segment", parents=shared, help="segment one image")
+    segment.add_argument("image", type=Path)
+    segment.add_argument("--scribbles", type=Path, required=True, help="scribble PNG (class ids, 255 = none)")
+    segment.add_argument("--out", type=Path, required=True, help="mask PNG to write (indexed, VOC palette)")
+    segment.add_argument("--overlay", type=Path, help="also write the mask blended over the image")
+    segment.add_argument("--uncertainty", type=Path, help="also write the uncertainty as a grey PNG")
+
+    batch = commands.add_parser("batch", parents=shared, help="segment every image of a folder")
+    batch.add_argument("images", type=Path, metavar="IMAGES_DIR")
+    batch.add_argument("--scribbles", type=Path, required=True, help="folder of <image stem>.png scribbles")
+    batch.add_argument("--out", type=Path, required=True, help="folder for the <image stem>.png masks")
+    batch.add_argument("--overlay", type=Path, metavar="DIR", help="also write overlays into this folder")
+    batch.add_argument("--uncertainty", type=Path, metavar="DIR", help="also write uncertainties into this folder")
+
+    evaluate = commands.add_parser("eval", parents=shared, help="score a method on a folder with ground truth")
+    evaluate.add_argument("data", type=Path, metavar="DATA_DIR", help="folder with images/, gt/, scribbles/")
+    evaluate.add_argument("--method", choices=METHODS, default="gdc", help="what segments (default gdc)")
+    evaluate.add_argument("--limit", type=int, help="only the first N images (sorted by name)")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> SegmenterConfig:
+    """SegmenterConfig defaults overridden by the run options given; invalid values raise :class:`CliError`."""
+    given = {field: getattr(args, option) for option, field in CONFIG_OPTIONS.items()
+             if getattr(args, option) is not None}
+    try:
+        return SegmenterConfig().replace(**given)
+    except ValueError as exc:
+        raise CliError(f"invalid option value: {exc}") from None
+
+
+# ----------------------------------------------------------------------------------------------- helpers
+
+
+class Warnings:
+    """Prints each distinct warning once to stderr, prefixed ``WARNING:``."""
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+
+    def __call__(self, message: str) -> None:
+        if message not in self._seen:
+            self._seen.add(message)
+            print(f"WARNING: {message}", file=sys.stderr)
+
+
+class ProgressBar:
+    """A plain-text progress bar on stderr: redrawn in place on a terminal, one line per finished item otherwise."""
+
+    def __init__(self, total: int, width: int = 24):
+        self.total = total
+        self.width = width
+        self.stream = sys.stderr
+        self.live = self.stream.isatty()
+
+    def _line(self, done: int, text: str) -> str:
+        filled = round(self.width * done / max(self.total, 1))
+        return f"[{'#' * filled}{'.' * (self.width - filled)}] {done}/{self.total} {text}"
+
+    def draw(self, done: int, text: str) -> None:
+        """Show work in progress on item ``done + 1`` (terminals only)."""
+        if self.live:
+            self.stream.write(f"\r{self._line(done, text)}\x1b[K")
+            self.stream.flush()
+
+    def item(self, done: int, text: str) -> None:
+        """Record that item ``done`` finished (or was skipped / failed) with a permanent line."""
+        self.stream.write(("\r\x1b[K" if self.live else "") + self._line(done, text) + "\n")
+        self.stream.flush()
+
+
+def load_stem(args: argparse.Namespace, warn: Warnings) -> StemChoice:
+    """The backbone stem from ``--backbone-weights`` / the environment; warns when it is not ImageNet-trained."""
+    try:
+        stem = choose_stem(args.backbone_weights, require_pretrained=args.require_pretrained)
+    except BackboneWeightsError as exc:
+        raise CliError(str(exc)) from None
+    if stem.warning:
+        warn(stem.warning)
+    return stem
+
+
+def make_segmenter(args: argparse.Namespace, config: SegmenterConfig, warn: Warnings) -> Segmenter:
+    """A Segmenter on the configured device with the chosen stem; device and weights problems are CliErrors."""
+    try:
+        resolve_device(config.device)
+    except ValueError as exc:
+        raise CliError(f"--device {config.device}: {exc}") from None
+    return Segmenter(config, stem=load_stem(args, warn))
+
+
+def load_inputs(image_path: Path, scribbles_path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Read an image ((H, W) or (H, W, 3) uint8) and its scribbles ((H, W) uint8) and check they fit together.
+
+    Raises :class:`CliError` naming the file: missing or unreadable, another size, fewer than two classes.
+    """
+    try:
+        image = read_image(image_path)
+        scribbles = read_label_map(scribbles_path)
+    except ImageReadError as exc:
+        raise CliError(str(exc)) from None
+    if min(image.shape[:2]) < 2:
+        raise CliError(f"{image_path}: image is too small ({image.shape[1]}x{image.shape[0]})")
+    try:
+        validate_scribbles(scribbles, image.shape[:2])
+    except ScribbleError as exc:
+        raise CliError(f"{scribbles_path}: {exc}") from None
+    return image, scribbles
+
+
+def find_scribbles(image_path: Path, scribbles_dir: Path) -> Path | None:
+    """The scribble file of an image in a batch: ``<scribbles_dir>/<image stem>.png``; None when there is none."""
+    candidate = scribbles_dir / f"{image_path.stem}.png"
+    return candidate if candidate.is_file() else None
+
+
+def list_images(folder: Path) -> list[Path]:
+    """Image files (suffix in IMAGE_SUFFIXES) directly in ``folder``, sorted by name."""
+    if not folder.is_dir():
+        raise CliError(f"{folder}: no such folder")
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def format_timings(timings: dict[str, float]) -> str:
+    """``superpixels 0.41 s, training 5.02 s, ...`` in the order of the engine's stages, total last."""
+    order = [s for s in (*STAGES, "total") if s in timings] + sorted(set(timings) - {*STAGES, "total"})
+    return ", ".join(f"{stage} {timings[stage]:.2f} s" for stage in order)
+
+
+def write_outputs(result: SegmentationResult, image: np.ndarray, mask: Path, overlay_path: Path | None,
+                  uncertainty_path: Path | None) -> None:
+    """Write the optional overlay and uncertainty first and the mask last (its presence marks a finished image)."""
+    try:
+        if uncertainty_path is not None:
+            write_image(uncertainty_path, grey_to_uint8(result.uncertainty))
+        if overlay_path is not None:
+            write_image(overlay_path, overlay(image, result.labels))
+        write_label_map(mask, result.labels)
+    except OSError as exc:
+        raise CliError(f"{exc.filename or mask}: cannot write ({exc.strerror or exc})") from None
+
+
+def check_outputs(outputs: tuple[Path | None, ...], inputs: tuple[Path, ...]) -> None:
+    """Refuse output paths (files or folders; None = not asked for) that repeat each other or an input."""
+    seen = {p.resolve() for p in inputs}
+    for output in (o for o in outputs if o is not None):
+        if output.resolve() in seen:
+            raise CliError(f"{output}: output would overwrite an input or another output")
+        seen.add(output.resolve())
+
+
+# ----------------------------------------------------------------------------------------------- segment
+
+
+def cmd_segment(args: argparse.Namespace) -> int:
+    """Segment one image; prints one summary line to stdout."""
+    config = config_from_args(args)
+    check_outputs((args.out, args.overlay, args.uncertainty), (args.image, args.scribbles))
+    image, scribbles = load_inputs(args.image, args.scribbles)
+    warn = Warnings()
+    segmenter = make_segmenter(args, config, warn)
+    segmenter.set_image(image)
+    result = segmenter.run(scribbles)
+    for message in result.warnings:
+        warn(message)
+    write_outputs(result, image, args.out, args.overlay, args.uncertainty)
+    classes = ",".join(str(c) for c in result.classes)
+    print(f"{args.image}: classes {classes} on {result.device} | {format_timings(result.timings)} -> {args.out}")
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------------------------- batch
+
+
+def _stage_text(name: str) -> Callable[[Progress], str]:
+    return lambda progress: f"{name}: {progress.stage} {progress.step}/{progress.total}"
+
+
+def _batch_one(segmenter: Segmenter, image_path: Path, scribbles_path: Path, args: argparse.Namespace,
+               bar: ProgressBar, done: int, warn: Warnings) -> SegmentationResult:
+    """Segment one batch image and write its outputs (CliError on bad input)."""
+    image, scribbles = load_inputs(image_path, scribbles_path)
+    segmenter.set_image(image)
+    text = _stage_text(image_path.name)
+    result = segmenter.run(scribbles, on_progress=lambda progress: bar.draw(done, text(progress)))
+    for message in result.warnings:
+        warn(message)
+    name = f"{image_path.stem}.png"
+    write_outputs(result, image, args.out / name, args.overlay and args.overlay / name,
+                  args.uncertainty and args.uncertainty / name)
+    return result
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    """Segment every image of a folder that has scribbles and no mask yet; summary line on stdout."""
+    config = config_from_args(args)
+    images = list_images(args.images)
+    if not args.scribbles.is_dir():
+        raise CliError(f"{args.scribbles}: no such folder")
+    check_outputs((args.out, args.overlay, args.uncertainty), (args.images, args.scribbles))
+    if not images:
+        raise CliError(f"{args.images}: no images ({', '.join(IMAGE_SUFFIXES)})")
+    warn = Warnings()
+    segmenter = make_segmenter(args, config, warn)
+    bar = ProgressBar(len(images))
+    counts = {"done": 0, "skipped": 0, "failed": 0}
+    started = time.perf_counter()
+    for index, image_path in enumerate(images, start=1):
+        mask = args.out / f"{image_path.stem}.png"
+        scribbles_path = find_scribbles(image_path, args.scribbles)
+        if mask.exists():
+            status, note = "skipped", f"{image_path.name}: skipped, mask exists ({mask})"
+        elif scribbles_path is None:
+            status, note = "skipped", f"{image_path.name}: skipped, no scribbles ({args.scribbles / image_path.stem}.png)"
+        else:
+            status, note = _batch_step(segmenter, image_path, scribbles_path, args, bar, index - 1, warn)
+        counts[status] += 1
+        bar.item(index, note)
+    seconds = time.perf_counter() - started
+    print(f"batch {args.images}: {len(images)} images: {counts['done']} done, {counts['skipped']} skipped, "
+          f"{counts['failed']} failed in {seconds:.1f} s")
+    return EXIT_SOME_FAILED if counts["failed"] else EXIT_OK
+
+
+def _batch_step(segmenter: Segmenter, image_path: Path, scribbles_path: Path, args: argparse.Namespace,
+                bar: ProgressBar, done: int, warn: Warnings) -> tuple[str, str]:
+    """Run one image; any failure of that image is reported and counted, never raised (Ctrl+C still is)."""
+    try:
+        result = _batch_one(segmenter, image_path, scribbles_path, args, bar, done, warn)
+    except CliError as exc:
+        return "failed", f"FAILED {exc}"
+    except Exception as exc:  # one broken image must not stop the batch; the note says what happened
+        return "failed", f"FAILED {image_path}: {exc.__class__.__name__}: {exc}"
+    return "done", f"{image_path.name}: done in {result.timings['total']:.1f} s"
+
+
+# ----------------------------------------------------------------------------------------------- eval
+
+Predictor = Callable[[np.ndarray, np.ndarray, Callable[[Progress], None]], tuple[np.ndarray, dict[str, float]]]
+
+
+def make_predictor(args: argparse.Namespace, config: SegmenterConfig, warn: Warnings) -> tuple[Predictor, dict]:
+    """The method to score as ``predict(image, scribbles, on_progress) -> (labels, timings)``, and its settings."""
+    if args.method == "gdc":
+        segmenter = make_segmenter(args, config, warn)
+
+        def predict(image, scribbles, on_progress):
+            segmenter.set_image(image)
+            result = segmenter.run(scribbles, on_progress=on_progress)
+            for message in result.warnings:
+                warn(message)
+            return result.labels, result.timings
+
+        settings = {"method": "gdc", **config.to_dict(), "device": segmenter.device.type,
+                    "backbone": segmenter.stem.source, "pretrained": segmenter.stem.pretrained}
+        return predict, settings
+    method = baselines.BASELINES[args.method]
+
+    def predict_baseline(image, scribbles, on_progress):
+        tic = time.perf_counter()
+        labels = method(image, scribbles)
+        return labels, {"total": time.perf_counter() - tic}
+
+    return predict_baseline, {"method": args.method, "device": "cpu"}
+
+
+def _eval_one(sample: Sample, predict: Predictor, on_progress: Callable[[Progress], None]) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Read one sample and predict it: (gt, prediction, record). Raises CliError for unusable files.
+
+    A sample whose scribbles hold one class is predicted as that class everywhere (no timing); one without
+    strokes is an error.
+    """
+    try:
+        image, gt, scribbles = read_image(sample.image), read_label_map(sample.gt), read_label_map(sample.scribbles)
+    except ImageReadError as exc:
+        raise CliError(str(exc)) from None
+    for path, array in ((sample.gt, gt), (sample.scribbles, scribbles)):
+        if array.shape != image.shape[:2]:
+            raise CliError(f"{path}: {array.shape[1]}x{array.shape[0]} but the image is "
+                           f"{image.shape[1]}x{image.shape[0]}")
+    classes = [int(c) for c in np.unique(scribbles) if c != NO_LABEL]
+    if not classes:
+        raise CliError(f"{sample.scribbles}: no strokes")
+    if len(classes) == 1:
+        return gt, np.full(gt.shape, classes[0], dtype=np.uint8), {"classes": classes, "trivial": True}
+    labels, timings = predict(image, scribbles, on_progress)
+    return gt, labels, {"classes": classes, "timings": timings}
+
+
+def evaluate(samples: list[Sample], predict: Predictor) -> tuple[Scores, list[dict]]:
+    """Predict and score every sample; returns the accumulated scores and one record per image."""
+    scores = Scores.empty()
+    records = []
+    bar = ProgressBar(len(samples))
+    for index, sample in enumerate(samples, start=1):
+        text = _stage_text(sample.name)
+        try:
+            gt, labels, record = _eval_one(sample, predict, lambda p: bar.draw(index - 1, text(p)))
+        except CliError as exc:
+            records.append({"name": sample.name, "status": "failed", "error": str(exc)})
+            bar.item(index, f"FAILED {exc}")
+            continue
+        except Exception as exc:  # a method crashing on one image is that image's failure, reported
+            records.append({"name": sample.name, "status": "failed", "error": f"{exc.__class__.__name__}: {exc}"})
+            bar.item(index, f"FAILED {sample.name}: {exc.__class__.__name__}: {exc}")
+            continue
+        record = {"name": sample.name, "status": "scored", **record, "fg_iou": scores.add(gt, labels)}
+        records.append(record)
+        seconds = record.get("timings", {}).get("total")
+        bar.item(index, f"{sample.name}: " + ("one class, filled" if seconds is None else f"{seconds:.1f} s"))
+    return scores, records
+
+
+def summarise(scores: Scores, records: list[dict], settings: dict, data: Path) -> dict:
+    """The eval report: scores (fractions, None when n/a), mean seconds per timed image and per stage."""
+    timed = [r["timings"] for r in records if "timings" in r]
+    stages = sorted({stage for t in timed for stage in t})
+    mean_timings = {stage: float(np.mean([t[stage] for t in timed if stage in t])) for stage in stages}
+    return {
+        "data": str(data),
+        **scores.summary(),
+        "seconds_per_image": mean_timings.get("total"),
+        "timings": mean_timings,
+        "scored": sum(r["status"] == "scored" for r in records),
+        "failed": sum(r["status"] == "failed" for r in records),
+        "images": records,
+        "config": settings,
+    }
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f} %"
+
+
+def format_table(report: dict) -> str:
+    """The human-readable eval report."""
+    config = report["config"]
+    head = f"eval {report['data']}: method {config['method']}"
+    if config["method"] == "gdc":
+        head += (f" (conv {config['context_conv']}), steps {config['steps']}, samples {config['samples']}, "
+                 f"max side {config['max_side']}, refine {config['refine']}, seed {config['seed']}\n"
+                 f"backbone: {config['backbone']} ({'ImageNet' if config['pretrained'] else 'UNTRAINED'})")
+    per_class = ", ".join(f"{c}: {100 * v:.1f}" for c, v in report["per_class_iou"].items())
+    seconds = report["seconds_per_image"]
+    lines = [
+        head,
+        f"images: {report['scored']} scored, {report['failed']} failed, device {config['device']}",
+        f"  mIoU                {_percent(report['miou'])}",
+        f"  pixel accuracy      {_percent(report['pixel_accuracy'])}",
+        f"  mean fg IoU         {_percent(report['mean_fg_iou'])}",
+        f"  seconds per image   {'n/a' if seconds is None else f'{seconds:.2f}'}",
+        f"  mean stage times    {format_timings(report['timings']) or 'n/a'}",
+        f"  per-class IoU (%)   {per_class or 'n/a'}",
+    ]
+    lines += [f"  failed: {r['error']}" for r in report["images"] if r["status"] == "failed"]
+    return "\n".join(lines)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Score a method on an evaluation folder; prints the table or (``--json``) one JSON object."""
+    config = config_from_args(args)
+    if args.limit is not None and args.limit < 1:
+        raise CliError(f"invalid option value: --limit must be at least 1 (got {args.limit})")
+    try:
+        samples = list_dataset(args.data)[: args.limit]
+    except DatasetError as exc:
+        raise CliError(str(exc)) from None
+    predict, settings = make_predictor(args, config, Warnings())
+    scores, records = evaluate(samples, predict)
+    report = summarise(scores, records, settings, args.data)
+    print(json.dumps(report, indent=2) if args.json else format_table(report))
+    return EXIT_OK if report["scored"] else EXIT_SOME_FAILED
+
+
+# ----------------------------------------------------------------------------------------------- main
+
+COMMANDS = {"segment": cmd_segment, "batch": cmd_batch, "eval": cmd_eval}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand; ``argv`` starts at the subcommand (default: ``sys.argv[1:]``). Returns the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2), already printed by argparse
+        return int(exc.code or 0)
+    try:
+        return COMMANDS[args.command](args)
+    except CliError as exc:
+        print(f"gdc-seg {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"gdc-seg {args.command}: interrupted; finished outputs are kept, nothing half-written is left",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # stdout piped into e.g. `head`, which stopped reading: not an error worth a traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_SOME_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""Scoring label maps against ground truth, and listing an evaluation folder.
+
+Conventions (the ones of ``shared/data/README.md``): label maps are (H, W) uint8 class ids; ground-truth pixels
+equal to 255 are ignored. Quality over a folder is the mIoU of **one** confusion matrix accumulated over all its
+images, averaged over the classes that occur (in the ground truth or the predictions: a class nobody has and
+nobody predicts has no IoU). Two-class folders (ids 0 background and 1 foreground only) also get the mean of the
+per-image foreground IoU. Every score is a fraction in [0, 1].
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .io import IMAGE_SUFFIXES
+
+IGNORE = 255
+NUM_IDS = 256  # uint8 label maps: ids 0..255, 255 being the ignore value of the ground truth
+FOREGROUND = 1
+
+
+class DatasetError(ValueError):
+    """A folder that is not laid out as ``images/``, ``gt/``, ``scribbles/``."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One evaluation item: the image and its ground truth and scribbles (``<stem>.png``; they may be missing)."""
+
+    name: str
+    image: Path
+    gt: Path
+    scribbles: Path
+
+
+def list_dataset(root: str | Path) -> list[Sample]:
+    """The samples of an evaluation folder, sorted by file name.
+
+    Every image file in ``root/images`` (suffix in :data:`io.IMAGE_SUFFIXES`) gives one sample whose label maps
+    are ``root/gt/<stem>.png`` and ``root/scribbles/<stem>.png``; whether those exist is checked when they are
+    read. Raises :class:`DatasetError` when a subfolder is missing or there are no images.
+    """
+    root = Path(root)
+    for sub in ("images", "gt", "scribbles"):
+        if not (root / sub).is_dir():
+            raise DatasetError(f"{root / sub}: no such folder (an evaluation folder holds images/, gt/ and scribbles/)")
+    images = sorted(p for p in (root / "images").iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not images:
+        raise DatasetError(f"{root / 'images'}: no images")
+    return [Sample(p.name, p, root / "gt" / f"{p.stem}.png", root / "scribbles" / f"{p.stem}.png") for p in images]
+
+
+def confusion_matrix(gt: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """(256, 256) int64 counts, entry [g, p] = pixels of ground truth g predicted as p; gt 255 is left out.
+
+    Args:
+        gt, pred: (H, W) uint8 label maps of the same shape.
+    """
+    gt = np.asarray(gt)
+    pred = np.asarray(pred)
+    if gt.shape != pred.shape:
+        raise ValueError(f"ground truth {gt.shape} and prediction {pred.shape} differ in shape")
+    valid = gt != IGNORE
+    pairs = gt[valid].astype(np.int64) * NUM_IDS + pred[valid].astype(np.int64)
+    return np.bincount(pairs, minlength=NUM_IDS * NUM_IDS).reshape(NUM_IDS, NUM_IDS)
+
+
+def per_class_iou(matrix: np.ndarray) -> dict[int, float]:
+    """IoU = TP / (TP + FP + FN) of every class that occurs (non-zero union) in a (256, 256) confusion matrix."""
+    tp = np.diag(matrix).astype(np.float64)
+    union = matrix.sum(0) + matrix.sum(1) - tp
+    return {int(c): float(tp[c] / union[c]) for c in np.flatnonzero(union)}
+
+
+def mean_iou(matrix: np.ndarray) -> float | None:
+    """Mean of :func:`per_class_iou`; None for an empty matrix."""
+    ious = per_class_iou(matrix)
+    return float(np.mean(list(ious.values()))) if ious else None
+
+
+def pixel_accuracy(matrix: np.ndarray) -> float | None:
+    """Fraction of counted pixels whose prediction equals the ground truth; None for an empty matrix."""
+    total = matrix.sum()
+    return float(np.trace(matrix) / total) if total else None
+
+
+def is_two_class(matrix: np.ndarray) -> bool:
+    """True when the only classes that occur are 0 (background) and 1 (foreground)."""
+    occurring = set(per_class_iou(matrix))
+    return bool(occurring) and occurring <= {0, FOREGROUND}
+
+
+@dataclass
+class Scores:
+    """Accumulates a folder's scores image by image.
+
+    Attributes:
+        matrix: (256, 256) int64 confusion matrix over all added images.
+        fg_ious: per-image foreground IoU of the images where foreground occurs.
+    """
+
+    matrix: np.ndarray
+    fg_ious: list[float]
+
+    @classmethod
+    def empty(cls) -> "Scores":
+        return cls(np.zeros((NUM_IDS, NUM_IDS), dtype=np.int64), [])
+
+    def add(self, gt: np.ndarray, pred: np.ndarray) -> float | None:
+        """Count one image; returns its foreground IoU (None when it has no foreground)."""
+        image_matrix = confusion_matrix(gt, pred)
+        self.matrix += image_matrix
+        fg = per_class_iou(image_matrix).get(FOREGROUND)
+        if fg is not None:
+            self.fg_ious.append(fg)
+        return fg
+
+    def summary(self) -> dict[str, object]:
+        """``miou``, ``pixel_accuracy``, ``mean_fg_iou`` (None unless two-class) and ``per_class_iou``."""
+        two_class = is_two_class(self.matrix)
+        return {
+            "miou": mean_iou(self.matrix),
+            "pixel_accuracy": pixel_accuracy(self.matrix),
+            "mean_fg_iou": float(np.mean(self.fg_ious)) if two_class and self.fg_ious else None,
+            "per_class_iou": {str(c): v for c, v in per_class_iou(self.matrix).items()},
+        }
+
+
+def scores_reference(pairs: list[tuple[np.ndarray, np.ndarray]]) -> dict[str, object]:
+    """Pixel-by-pixel loop form of :meth:`Scores.summary` over (gt, pred) pairs (tests only)."""
+    counts: dict[tuple[int, int], int] = {}
+    fg_ious = []
+    for gt, pred in pairs:
+        image_counts: dict[tuple[int, int], int] = {}
+        for g, p in zip(np.asarray(gt).ravel().tolist(), np.asarray(pred).ravel().tolist()):
+            if g != IGNORE:
+                image_counts[(g, p)] = image_counts.get((g, p), 0) + 1
+                counts[(g, p)] = counts.get((g, p), 0) + 1
+        fg = _iou_reference(image_counts, FOREGROUND)
+        if fg is not None:
+            fg_ious.append(fg)
+    classes = sorted({g for g, _ in counts} | {p for _, p in counts})
+    ious = {str(c): _iou_reference(counts, c) for c in classes}
+    correct = sum(n for (g, p), n in counts.items() if g == p)
+    return {
+        "miou": sum(ious.values()) / len(ious),
+        "pixel_accuracy": correct / sum(counts.values()),
+        "mean_fg_iou": sum(fg_ious) / len(fg_ious) if set(classes) <= {0, FOREGROUND} and fg_ious else None,
+        "per_class_iou": ious,
+    }
+
+
+def _iou_reference(counts: dict[tuple[int, int], int], c: int) -> float | None:
+    tp = counts.get((c, c), 0)
+    fp = sum(n for (g, p), n in counts.items() if p == c and g != c)
+    fn = sum(n for (g, p), n in counts.items() if g == c and p != c)
+    return tp / (tp + fp + fn) if tp + fp + fn else None
