@@ -15,6 +15,10 @@ def main(argv: list[str] | None = None) -> int:
         from gdc_core.cli import main as cli_main
 
         return cli_main(argv)
+    if argv and argv[0] == "--self-test":  # headless: segment the bundled sample, exit 0 only on a sensible mask
+        from app.self_test import main as self_test_main
+
+        return self_test_main(argv[1:])
     if argv and argv[0] == "--version":
         from gdc_core import __version__
 
