@@ -36,6 +36,7 @@ class SegmenterConfig:
 
     Attributes:
         steps: SGD steps on the scribble labels (paper: 50).
+        warm_steps: steps of a warm-started run (continuing the previous run's network after more strokes).
         samples: stochastic forward passes averaged into the mask (paper: 50).
         lr: SGD learning rate (paper: 0.01).
         momentum: SGD momentum (the paper does not say; 0.9 is the usual companion of lr 0.01).
@@ -59,6 +60,7 @@ class SegmenterConfig:
     """
 
     steps: int = 50
+    warm_steps: int = 15
     samples: int = 50
     lr: float = 0.01
     momentum: float = 0.9
@@ -80,7 +82,7 @@ class SegmenterConfig:
         _check_choice("class_weighting", self.class_weighting, CLASS_WEIGHTINGS)
         _check_choice("refine", self.refine, REFINEMENTS)
         _check_choice("device", self.device, DEVICES)
-        for name in ("steps", "samples", "width", "superpixels", "max_side"):
+        for name in ("steps", "warm_steps", "samples", "width", "superpixels", "max_side"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be at least 1 (got {getattr(self, name)!r})")
         if self.preview_every < 0 or self.pixels_per_step < 0:

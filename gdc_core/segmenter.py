@@ -125,14 +125,18 @@ class Segmenter:
             self._cache[key] = compute_superpixels(small, config.superpixels, config.slic_compactness)
         return self._cache[key]
 
-    def run(self, scribbles: np.ndarray, *, config: SegmenterConfig | None = None,
+    def run(self, scribbles: np.ndarray, *, config: SegmenterConfig | None = None, warm_start: bool = False,
             on_progress: Callable[[Progress], None] | None = None,
             should_stop: Callable[[], bool] | None = None) -> SegmentationResult:
-        """Train a fresh network on ``scribbles`` and predict the whole image.
+        """Train a network on ``scribbles`` and predict the whole image.
 
         Args:
             scribbles: (H, W) uint8, class id on stroke pixels, 255 elsewhere; at least two classes.
             config: overrides the segmenter's config for this run (``device`` stays the segmenter's).
+            warm_start: continue from the network of the previous run on this image for ``config.warm_steps``
+                steps instead of training a fresh one for ``config.steps`` (the quick update after one more
+                stroke). Falls back to a fresh network when there is none, or the classes or the network's
+                settings changed.
             on_progress: receives :class:`Progress` after each stage step.
             should_stop: polled between steps; True ends the run with :class:`training.RunCancelled`.
 
@@ -165,21 +169,29 @@ class Segmenter:
             raise RunCancelled("stopped before training")
         report(Progress("superpixels", 1, 1))
 
-        net, generator = self._new_network(config, len(classes), features.shape[1])
+        network_key = (classes, config.max_side, config.width, config.context_conv, config.sigma, config.seed)
+        previous = self._cache.get("network")
+        if warm_start and previous is not None and previous[0] == network_key:
+            net, generator = previous[1], previous[2]
+            steps = config.warm_steps
+        else:
+            net, generator = self._new_network(config, len(classes), features.shape[1])
+            steps = config.steps
+        self._cache["network"] = (network_key, net, generator)
         class_ids = np.asarray(classes, dtype=np.uint8)
 
         def on_step(step: int) -> None:
             preview = None
-            if config.preview_every and (step % config.preview_every == 0 or step == config.steps):
+            if config.preview_every and (step % config.preview_every == 0 or step == steps):
                 with torch.no_grad():
                     net.eval()
                     preview = class_ids[net(features)[0].argmax(0).cpu().numpy()]
                     net.train()
-            report(Progress("training", step, config.steps, preview))
+            report(Progress("training", step, steps, preview))
 
         tic = time.perf_counter()
         losses = fit(net, features, torch.from_numpy(target.astype(np.int64)).to(self.device),
-                     torch.tensor(weights, dtype=torch.float32, device=self.device), steps=config.steps,
+                     torch.tensor(weights, dtype=torch.float32, device=self.device), steps=steps,
                      lr=config.lr, momentum=config.momentum, pixels_per_step=config.pixels_per_step,
                      generator=generator, on_step=on_step, should_stop=stop)
         timings["training"] = time.perf_counter() - tic

@@ -101,3 +101,25 @@ def test_gdc_core_never_imports_qt():
             "print(bad); sys.exit(1 if bad else 0)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_warm_start_continues_the_previous_network(segmenter):
+    image, truth, scribbles = _two_regions()
+    segmenter.set_image(image)
+    config = FAST.replace(steps=20, warm_steps=4, samples=2)
+    fresh = segmenter.run(scribbles, config=config)
+    more = scribbles.copy()
+    more[60:63, 90:110] = 0
+    seen = []
+    warm = segmenter.run(more, config=config, warm_start=True, on_progress=seen.append)
+    assert max(p.step for p in seen if p.stage == "training") == 4
+    assert warm.losses[0] < fresh.losses[0], "starts from the trained network, not from scratch"
+    seen.clear()
+    three = more.copy()
+    three[10:12, 10:20] = 2  # a new class: the old network cannot continue
+    segmenter.run(three, config=config, warm_start=True, on_progress=seen.append)
+    assert max(p.step for p in seen if p.stage == "training") == 20
+    segmenter.set_image(image)  # a new image forgets the network
+    seen.clear()
+    segmenter.run(scribbles, config=config, warm_start=True, on_progress=seen.append)
+    assert max(p.step for p in seen if p.stage == "training") == 20
