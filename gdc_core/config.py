@@ -44,7 +44,9 @@ class SegmenterConfig:
         context_conv: the module's context branch: ``gdc`` (the paper), ``normal``, ``dilated:<rate>``,
             ``deformable`` (learned offsets) or ``uniform`` (random offsets from a uniform law, Table VII).
         pixels_per_step: labelled pixels per SGD step, drawn class-stratified and evaluated sparsely (an
-            unbiased minibatch estimate of the full loss); 0 = the paper-literal full map every step.
+            unbiased minibatch estimate of the full loss); 0 = the full map every step.
+        literal: the paper-literal reference implementation: full-map loss every step and one full forward
+            pass per sample (ignores pixels_per_step); kept for benchmarks and reproduction.
         width: channels after the 1x1 fuse and in each branch of the GDC module.
         class_weighting: ``balanced`` (w_c proportional to 1/n_c, the measured default), ``paper``
             (Eq. 6 as printed, w_c = n_c / N_all) or ``none``.
@@ -66,7 +68,8 @@ class SegmenterConfig:
     momentum: float = 0.9
     sigma: float = 0.2
     context_conv: str = "gdc"
-    pixels_per_step: int = 0
+    pixels_per_step: int = 512
+    literal: bool = False
     width: int = 32
     class_weighting: str = "balanced"
     superpixels: int = 1000

@@ -18,11 +18,15 @@ def monte_carlo(
     features: torch.Tensor,
     samples: int,
     *,
-    chunk: int = 10,
+    chunk: int = 8,
+    literal: bool = False,
     on_samples: Callable[[int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Average ``samples`` passes of ``net.sample_probabilities``.
+    """Average ``samples`` stochastic passes of ``net``.
+
+    ``literal``: one plain full forward pass per sample (the paper-literal reference); otherwise
+    ``net.sample_probabilities``, which shares the offset-independent work between samples (same law).
 
     Returns:
         (mean probabilities (K, h, w), disagreement (h, w) in [0, 1]), both float32.
@@ -31,7 +35,8 @@ def monte_carlo(
     total = None
     votes = None
     done = 0
-    for probs in net.sample_probabilities(features, samples, chunk=chunk):
+    passes = _plain_passes(net, features, samples) if literal else net.sample_probabilities(features, samples, chunk=chunk)
+    for probs in passes:
         if should_stop is not None and should_stop():
             raise RunCancelled(f"stopped after {done} of {samples} samples")
         total = probs.sum(0) if total is None else total + probs.sum(0)
@@ -44,6 +49,11 @@ def monte_carlo(
     decision = mean.argmax(0)
     agreeing = votes.gather(0, decision.unsqueeze(0))[0].float()
     return mean.float(), (1.0 - agreeing / done).float()
+
+
+def _plain_passes(net: torch.nn.Module, features: torch.Tensor, samples: int):
+    for _ in range(samples):
+        yield torch.softmax(net(features), dim=1)
 
 
 def _vote_counts(probs: torch.Tensor) -> torch.Tensor:

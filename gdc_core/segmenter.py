@@ -192,12 +192,13 @@ class Segmenter:
         tic = time.perf_counter()
         losses = fit(net, features, torch.from_numpy(target.astype(np.int64)).to(self.device),
                      torch.tensor(weights, dtype=torch.float32, device=self.device), steps=steps,
-                     lr=config.lr, momentum=config.momentum, pixels_per_step=config.pixels_per_step,
+                     lr=config.lr, momentum=config.momentum,
+                     pixels_per_step=0 if config.literal else config.pixels_per_step,
                      generator=generator, on_step=on_step, should_stop=stop)
         timings["training"] = time.perf_counter() - tic
 
         tic = time.perf_counter()
-        mean, disagreement = monte_carlo(net, features, config.samples, should_stop=stop,
+        mean, disagreement = monte_carlo(net, features, config.samples, literal=config.literal, should_stop=stop,
                                          on_samples=lambda n: report(Progress("sampling", n, config.samples)))
         timings["sampling"] = time.perf_counter() - tic
 

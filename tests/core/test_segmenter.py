@@ -29,11 +29,12 @@ def segmenter():
     return Segmenter(FAST, allow_download=False)
 
 
-def test_end_to_end_reaches_high_iou(segmenter):
+@pytest.mark.parametrize("literal", [False, True], ids=["fast", "paper-literal"])
+def test_end_to_end_reaches_high_iou(segmenter, literal):
     image, truth, scribbles = _two_regions()
     segmenter.set_image(image)
     progress = []
-    result = segmenter.run(scribbles, on_progress=progress.append)
+    result = segmenter.run(scribbles, config=FAST.replace(literal=literal), on_progress=progress.append)
     assert result.labels.shape == truth.shape and result.labels.dtype == np.uint8
     assert result.probabilities.shape == (2, *truth.shape)
     np.testing.assert_allclose(result.probabilities.sum(0), 1.0, atol=1e-4)
