@@ -9,6 +9,7 @@ it (an empty ``TORCH_HOME``, no ``GDC_SEG_BACKBONE_WEIGHTS``).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -40,6 +41,15 @@ def clean_env(tmp_path: Path) -> dict:
 
 
 def test_frozen_build_starts_and_segments(tmp_path, capsys):
+    try:
+        check_frozen_build(tmp_path, capsys)
+    finally:  # 1.7 GB of build: keep it only when asked (GDC_SEG_KEEP_BUILD=1)
+        if os.environ.get("GDC_SEG_KEEP_BUILD") != "1":
+            for folder in ("dist", "build", "clone"):
+                shutil.rmtree(tmp_path / folder, ignore_errors=True)
+
+
+def check_frozen_build(tmp_path: Path, capsys) -> None:
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True)
     dist, work = tmp_path / "dist", tmp_path / "build"

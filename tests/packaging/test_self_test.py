@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,12 +12,19 @@ import pytest
 from app import frozen, self_test
 from app.launcher import main as launcher_main
 
-FAST = dict(steps=12, samples=6)  # reduced from the paper's 50/50 to keep the unit suite quick
+SHARED_STEM = Path(__file__).resolve().parents[3] / "shared" / "weights" / "mobilenet_v2_imagenet_stem.pt"
 
 
-def test_self_test_passes_on_the_bundled_sample():
+def test_self_test_passes_on_the_bundled_sample(monkeypatch):
+    """With the ImageNet stem (../shared) reduced settings suffice (12 steps, 6 samples, about 4 s); the
+    filter-bank stand-in needs the paper's 50/50 to keep every scribbled pixel (at 20/8 it keeps only 87%)."""
+    if SHARED_STEM.is_file():
+        monkeypatch.setenv("GDC_SEG_BACKBONE_WEIGHTS", str(SHARED_STEM))
+        settings = dict(steps=12, samples=6)
+    else:
+        settings = dict(steps=50, samples=50)
     out = io.StringIO()
-    assert self_test.run_self_test(**FAST, check_qt=False, stream=out) == 0, out.getvalue()
+    assert self_test.run_self_test(**settings, check_qt=False, stream=out) == 0, out.getvalue()
     line = out.getvalue().splitlines()[0]
     assert line.startswith("self-test: OK device=")
     for field in ("stem=", "seconds=", "cat=", "background=", "scribble-agreement=", "torchvision-ops=ok",
