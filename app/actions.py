@@ -1,0 +1,118 @@
+"""Every command of the main window as a QAction with its keys: one table, shown in Help > Keyboard shortcuts.
+
+The keys follow what annotators know from ilastik, napari, labelme and Photoshop (design NOTES §3). Wiring the
+actions to behaviour is the main window's job.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QWidget
+
+MAX_CLASS_KEYS = 9
+
+# name: (menu text, shortcuts, tooltip, checkable)
+SPECS: dict[str, tuple[str, tuple[str, ...], str, bool]] = {
+    "open": ("&Open image…", ("Ctrl+O",), "Open an image", False),
+    "save": ("&Save", ("Ctrl+S",), "Save mask, scribbles and classes next to the image", False),
+    "save_to": ("Save &to folder…", ("Ctrl+Shift+S",), "Save mask, scribbles and classes in a folder", False),
+    "load_scribbles": ("&Load scribbles…", ("Ctrl+Shift+O",), "Load a scribble PNG (with its classes)", False),
+    "load_example": ("Load &example scribbles", (), "Load the scribbles bundled with the sample image", False),
+    "save_overlay": ("Also save colour &overlay", (), "Save <image>_overlay.png with the mask", True),
+    "quit": ("&Quit", ("Ctrl+Q",), "Quit gdc-seg", False),
+    "undo": ("&Undo", ("Ctrl+Z",), "Undo the last stroke or edit", False),
+    "redo": ("&Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Redo", False),
+    "clear_scribbles": ("&Clear scribbles", (), "Erase every stroke (undoable)", False),
+    "brush": ("&Brush", ("B", "P"), "Paint the current class (B)", True),
+    "eraser": ("&Eraser", ("E",), "Erase (E; right-drag or Alt+drag erases with any tool)", True),
+    "shrink": ("&Smaller brush", ("[",), "Smaller brush ([)", False),
+    "grow": ("&Larger brush", ("]",), "Larger brush (])", False),
+    "edit_mask": ("Correct the &mask", ("M",), "Strokes edit the accepted mask instead of the scribbles (M)", True),
+    "segment": ("&Segment", ("R", "Ctrl+Return"), "Segment the image from the scribbles (R)", False),
+    "auto": ("&Auto segment", ("L",), "Segment after every stroke (L)", True),
+    "cancel": ("&Cancel run", ("Esc",), "Stop the running segmentation (Esc)", False),
+    "accept": ("&Accept prediction", ("Return", "Enter"), "Make the prediction the editable mask (Enter)", False),
+    "fit": ("&Fit to window", ("F", "Ctrl+0"), "Show the whole image (F)", False),
+    "zoom_in": ("Zoom &in", ("Ctrl+=", "Ctrl++"), "Zoom in", False),
+    "zoom_out": ("Zoom &out", ("Ctrl+-",), "Zoom out", False),
+    "overlay": ("Show &mask overlay", ("V",), "Show or hide the mask overlay (V)", True),
+    "uncertainty": ("Show &uncertainty", ("U",), "Where the samples disagree: scribble there next (U)", True),
+    "scribbles": ("Show &scribbles", ("Shift+V",), "Show or hide the scribbles (Shift+V)", True),
+    "shortcuts": ("&Keyboard shortcuts", ("F1",), "List the keyboard shortcuts", False),
+}
+
+# shorter labels for the toolbar buttons
+TOOLBAR_TEXT = {"open": "Open", "save": "Save", "segment": "Segment", "auto": "Auto", "cancel": "Cancel",
+                "accept": "Accept", "edit_mask": "Correct mask", "overlay": "Overlay", "uncertainty": "Uncertainty"}
+
+
+@dataclass
+class WindowActions:
+    """The main window's actions; ``classes[n]`` picks class row n (key n+1)."""
+
+    open: QAction
+    save: QAction
+    save_to: QAction
+    load_scribbles: QAction
+    load_example: QAction
+    save_overlay: QAction
+    quit: QAction
+    undo: QAction
+    redo: QAction
+    clear_scribbles: QAction
+    brush: QAction
+    eraser: QAction
+    shrink: QAction
+    grow: QAction
+    edit_mask: QAction
+    segment: QAction
+    auto: QAction
+    cancel: QAction
+    accept: QAction
+    fit: QAction
+    zoom_in: QAction
+    zoom_out: QAction
+    overlay: QAction
+    uncertainty: QAction
+    scribbles: QAction
+    shortcuts: QAction
+    classes: list[QAction]
+
+    def shortcut_table(self) -> list[tuple[str, str]]:
+        """(keys, what they do) for every action with keys, in menu order."""
+        rows = []
+        for spec in fields(self):
+            if spec.name == "classes":
+                rows.append(("1 … 9", "Pick class 1 to 9 of the list"))
+                continue
+            action = getattr(self, spec.name)
+            keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
+            if keys:
+                rows.append((keys, action.toolTip()))
+        rows += [("Wheel, Ctrl+Wheel", "Zoom about the cursor"), ("Space+drag, middle-drag", "Pan"),
+                 ("Right-drag, Alt+drag", "Erase with any tool")]
+        return rows
+
+
+def build_actions(parent: QWidget) -> WindowActions:
+    """Create every action (not yet connected) with its shortcuts, added to ``parent`` so the keys work anywhere
+    in the window."""
+    made = {}
+    for name, (text, keys, tip, checkable) in SPECS.items():
+        action = QAction(text, parent)
+        action.setShortcuts([QKeySequence(k) for k in keys])
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+        action.setCheckable(checkable)
+        if name in TOOLBAR_TEXT:
+            action.setIconText(TOOLBAR_TEXT[name])
+        parent.addAction(action)
+        made[name] = action
+    classes = []
+    for row in range(MAX_CLASS_KEYS):
+        action = QAction(f"Class {row + 1}", parent)
+        action.setShortcut(QKeySequence(str(row + 1)))
+        parent.addAction(action)
+        classes.append(action)
+    return WindowActions(**made, classes=classes)

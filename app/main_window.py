@@ -1,0 +1,398 @@
+"""MainWindow: wires the canvas, the class panel, the actions and the segmentation controller together.
+
+It holds the run parameters (``config``, a :class:`gdc_core.SegmenterConfig`) and the current document; loading
+and saving go through :mod:`app.session`, runs through :class:`app.worker.SegmentationController`.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QActionGroup, QCloseEvent, QUndoGroup
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QSlider, QSpinBox,
+                               QToolBar)
+
+from gdc_core import Segmenter, SegmenterConfig
+from gdc_core.io import IMAGE_SUFFIXES, ImageReadError
+
+from .actions import build_actions
+from .canvas import BRUSH, ERASER, MAX_BRUSH, MIN_BRUSH, ImageCanvas
+from .document import MASK, SCRIBBLES, AnnotationDocument, Prediction
+from .exporting import WorkFileError, load_scribbles_file
+from .palette import LabelPalette, PalettePanel
+from .resources import SAMPLE_IMAGE, SAMPLE_SCRIBBLES, resource_path
+from .run_status import RunStatus
+from .session import default_output_folder, open_document, save_document
+from .settings import AppSettings
+from .worker import RunOutcome, RunProgress, SegmentationController, SegmentationJob
+
+MESSAGE_MS = 8000
+
+
+class MainWindow(QMainWindow):
+    """The annotation window. ``segmenter`` is created once per app (its stem takes a moment to build);
+    ``config`` holds the run parameters (the paper's by default)."""
+
+    def __init__(self, segmenter: Segmenter, config: SegmenterConfig | None = None):
+        super().__init__()
+        self.config = config or SegmenterConfig()
+        self.settings = AppSettings()
+        self.document: AnnotationDocument | None = None
+        self.palette = LabelPalette(parent=self)
+        self.canvas = ImageCanvas(self.palette)
+        self.setCentralWidget(self.canvas)
+        self.palette_panel = PalettePanel(self.palette)
+        self.controller = SegmentationController(segmenter, self)
+        self.undo_group = QUndoGroup(self)
+        self.actions = build_actions(self)
+        self.brush_spin = QSpinBox()
+        self.brush_spin.setRange(MIN_BRUSH, MAX_BRUSH)
+        self.brush_spin.setSuffix(" px")
+        self.brush_spin.setToolTip("Brush diameter in image pixels ([ and ])")
+        self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
+        self.opacity_slider.setRange(0, 100)
+        self.opacity_slider.setFixedWidth(120)
+        self.opacity_slider.setToolTip("Opacity of the mask overlay")
+        self.run_status = RunStatus(self.statusBar(), segmenter.device.type, segmenter.stem.warning)
+        self.run_status.cancel_button.setDefaultAction(self.actions.cancel)
+        self._build_menus()
+        self._build_toolbar()
+        dock = QDockWidget("Classes", self)
+        dock.setObjectName("classes")
+        dock.setWidget(self.palette_panel)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self._connect()
+        self._restore_settings()
+        self._update_enabled()
+        self.setWindowTitle("gdc-seg")
+        self.resize(1280, 820)
+
+    # ---- construction ---------------------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        a = self.actions
+        menus = {
+            "&File": [a.open, a.save, a.save_to, None, a.load_scribbles, a.load_example, None, a.save_overlay, None,
+                      a.quit],
+            "&Edit": [a.undo, a.redo, None, a.clear_scribbles],
+            "&Tools": [a.brush, a.eraser, a.shrink, a.grow, None, a.edit_mask, None, *a.classes],
+            "&Segment": [a.segment, a.auto, a.cancel, None, a.accept],
+            "&View": [a.fit, a.zoom_in, a.zoom_out, None, a.overlay, a.uncertainty, a.scribbles],
+            "&Help": [a.shortcuts],
+        }
+        for title, entries in menus.items():
+            menu = self.menuBar().addMenu(title)
+            for action in entries:
+                if action is None:
+                    menu.addSeparator()
+                else:
+                    menu.addAction(action)
+
+    def _build_toolbar(self) -> None:
+        a = self.actions
+        toolbar = QToolBar("Tools", self)
+        toolbar.setObjectName("tools")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for entry in (a.open, a.save, None, a.brush, a.eraser, QLabel(" Size "), self.brush_spin, None, a.segment,
+                      a.auto, a.cancel, None, a.accept, a.edit_mask, None, a.overlay, QLabel(" Opacity "),
+                      self.opacity_slider, a.uncertainty):
+            if entry is None:
+                toolbar.addSeparator()
+            elif isinstance(entry, QLabel) or entry in (self.brush_spin, self.opacity_slider):
+                toolbar.addWidget(entry)
+            else:
+                toolbar.addAction(entry)
+        self.addToolBar(toolbar)
+        tools = QActionGroup(self)
+        tools.addAction(a.brush)
+        tools.addAction(a.eraser)
+        a.brush.setChecked(True)
+
+    def _connect(self) -> None:
+        a, canvas, controller = self.actions, self.canvas, self.controller
+        a.open.triggered.connect(self.choose_image)
+        a.save.triggered.connect(lambda: self.save())
+        a.save_to.triggered.connect(self.choose_save_folder)
+        a.load_scribbles.triggered.connect(self.choose_scribbles)
+        a.load_example.triggered.connect(lambda: self.load_scribbles(resource_path(SAMPLE_SCRIBBLES)))
+        a.save_overlay.toggled.connect(lambda on: setattr(self.settings, "save_overlay", on))
+        a.quit.triggered.connect(self.close)
+        a.undo.triggered.connect(self.undo_group.undo)
+        a.redo.triggered.connect(self.undo_group.redo)
+        self.undo_group.canUndoChanged.connect(a.undo.setEnabled)
+        self.undo_group.canRedoChanged.connect(a.redo.setEnabled)
+        self.undo_group.cleanChanged.connect(lambda clean: self.setWindowModified(not clean))
+        a.clear_scribbles.triggered.connect(lambda: self.document.clear_scribbles())  # enabled with a document
+        a.brush.triggered.connect(lambda: canvas.set_tool(BRUSH))
+        a.eraser.triggered.connect(lambda: canvas.set_tool(ERASER))
+        canvas.tool_changed.connect(lambda tool: (a.brush if tool == BRUSH else a.eraser).setChecked(True))
+        a.shrink.triggered.connect(canvas.shrink_brush)
+        a.grow.triggered.connect(canvas.grow_brush)
+        canvas.brush_size_changed.connect(self._brush_size_changed)
+        self.brush_spin.valueChanged.connect(canvas.set_brush_size)
+        a.edit_mask.toggled.connect(self._set_mask_editing)
+        canvas.target_changed.connect(lambda target: self._check_quietly(a.edit_mask, target == MASK))
+        a.segment.triggered.connect(lambda: self.segment())
+        a.auto.toggled.connect(self._auto_toggled)
+        a.cancel.triggered.connect(controller.cancel)
+        a.accept.triggered.connect(self.accept_prediction)
+        a.fit.triggered.connect(canvas.fit)
+        a.zoom_in.triggered.connect(lambda: canvas.zoom_by(1.25))
+        a.zoom_out.triggered.connect(lambda: canvas.zoom_by(0.8))
+        a.overlay.toggled.connect(canvas.set_overlay_visible)
+        a.uncertainty.toggled.connect(canvas.set_uncertainty_visible)
+        a.scribbles.toggled.connect(canvas.set_scribbles_visible)
+        a.shortcuts.triggered.connect(self.show_shortcuts)
+        for row, action in enumerate(a.classes):
+            action.triggered.connect(lambda checked=False, row=row: self.palette.select_row(row))
+        self.palette_panel.remove_requested.connect(self.remove_class)
+        self.opacity_slider.valueChanged.connect(self._opacity_changed)
+        controller.started.connect(self._run_started)
+        controller.progressed.connect(self._run_progressed)
+        controller.succeeded.connect(self._run_succeeded)
+        controller.failed.connect(self._run_failed)
+        controller.cancelled.connect(self._run_cancelled)
+        controller.idle.connect(self._run_idle)
+
+    def _restore_settings(self) -> None:
+        a = self.actions
+        self.canvas.set_brush_size(self.settings.brush_size)
+        self.brush_spin.setValue(self.canvas.brush_size)
+        self.opacity_slider.setValue(self.settings.overlay_opacity)
+        self._opacity_changed(self.opacity_slider.value())
+        a.auto.setChecked(self.settings.auto_segment)
+        a.save_overlay.setChecked(self.settings.save_overlay)
+        for action in (a.overlay, a.scribbles):
+            action.setChecked(True)
+
+    # ---- images and files -----------------------------------------------------------------------------------
+    def open_image(self, path: str | Path) -> bool:
+        """Open an image and resume its saved work; on failure a message is shown and nothing changes."""
+        if not self._confirm_leave():
+            return False
+        try:
+            document, warning = open_document(path, self.palette)
+        except ImageReadError as exc:
+            QMessageBox.warning(self, "Cannot open image", str(exc))
+            return False
+        self.set_document(document)
+        self.settings.last_folder = str(Path(path).resolve().parent)
+        height, width = document.shape
+        self.statusBar().showMessage(f"Opened {document.path.name} ({width} x {height} pixels)", MESSAGE_MS)
+        if warning:
+            QMessageBox.warning(self, "Saved work not loaded", warning)
+        return True
+
+    def set_document(self, document: AnnotationDocument) -> None:
+        """Show ``document``; a run for the previous one is cancelled."""
+        self.controller.cancel()
+        old, self.document = self.document, document
+        document.setParent(self)
+        self.undo_group.addStack(document.undo_stack)
+        self.undo_group.setActiveStack(document.undo_stack)
+        if old is not None:
+            self.undo_group.removeStack(old.undo_stack)
+            old.deleteLater()
+        document.scribbles_edited.connect(self._scribbles_edited)
+        document.prediction_changed.connect(self._update_enabled)
+        document.layer_replaced.connect(self._update_enabled)
+        self.canvas.set_document(document)
+        self.canvas.set_target(SCRIBBLES)
+        self.setWindowTitle(f"{document.path.name if document.path else 'untitled'}[*] — gdc-seg")
+        self.setWindowModified(False)
+        self._update_enabled()
+
+    def choose_image(self) -> None:
+        patterns = " ".join(f"*{suffix}" for suffix in IMAGE_SUFFIXES)
+        path, _ = QFileDialog.getOpenFileName(self, "Open image", self.settings.last_folder,
+                                              f"Images ({patterns});;All files (*)")
+        if path:
+            self.open_image(path)
+
+    def save(self, folder: str | Path | None = None) -> bool:
+        """Save mask, scribbles and classes (and the overlay if chosen); a failure is shown and nothing is lost."""
+        if self.document is None:
+            return False
+        alpha = self.opacity_slider.value() / 100 if self.actions.save_overlay.isChecked() else None
+        try:
+            written = save_document(self.document, self.palette, folder, alpha)
+        except (OSError, ValueError) as exc:
+            QMessageBox.critical(self, "Save failed",
+                                 f"The work was not saved:\n{exc}\n\nIt is still open: try File > Save to folder….")
+            return False
+        names = ", ".join(path.name for path in written)
+        self.statusBar().showMessage(f"Saved {names} in {written[0].parent}", MESSAGE_MS)
+        return True
+
+    def choose_save_folder(self) -> None:
+        if self.document is None:
+            return
+        start = str(default_output_folder(self.document.path)) if self.document.path else ""
+        folder = QFileDialog.getExistingDirectory(self, "Save the work in folder", start)
+        if folder:
+            self.save(folder)
+
+    def choose_scribbles(self) -> None:
+        if self.document is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Load scribbles", self.settings.last_folder,
+                                              "Scribble PNG (*.png);;All files (*)")
+        if path:
+            self.load_scribbles(path)
+
+    def load_scribbles(self, path: str | Path) -> bool:
+        """Replace the scribbles (one undo step) by a saved scribble PNG, with its class list when saved beside."""
+        if self.document is None:
+            return False
+        try:
+            work = load_scribbles_file(path, self.document.shape, self.palette.classes())
+        except WorkFileError as exc:
+            QMessageBox.warning(self, "Cannot load scribbles", str(exc))
+            return False
+        self.document.replace_work(work.scribbles, self.document.mask, palette=self.palette, classes=work.classes,
+                                   text="Load scribbles")
+        self.statusBar().showMessage(f"Loaded scribbles from {Path(path).name}", MESSAGE_MS)
+        return True
+
+    def _confirm_leave(self) -> bool:
+        """True when the current work may be left: it is saved, or the user saved or discarded it."""
+        if self.document is None or self.document.undo_stack.isClean():
+            return True
+        answer = QMessageBox.question(
+            self, "Unsaved work", f"Save the work on {self.document.path.name} first?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save)
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    # ---- segmentation ---------------------------------------------------------------------------------------
+    def segment(self, *, quiet: bool = False) -> bool:
+        """Start a run on the current scribbles (superseding a run in flight). Needs strokes of two classes; the
+        message saying so is left out when ``quiet`` (auto mode)."""
+        if self.document is None:
+            return False
+        if len(self.document.scribbled_classes()) < 2:
+            if not quiet:
+                self.statusBar().showMessage("Paint strokes of at least two classes, then segment (R).", MESSAGE_MS)
+            return False
+        self.canvas.set_target(SCRIBBLES)  # the result must be visible
+        self.controller.submit(SegmentationJob(self.document.key, self.document.image,
+                                               self.document.scribbles.copy(), self.config))
+        return True
+
+    def _scribbles_edited(self) -> None:
+        if self.actions.auto.isChecked() or self.controller.busy:
+            self.segment(quiet=True)  # a run in flight is stale now: supersede it
+
+    def _auto_toggled(self, on: bool) -> None:
+        self.settings.auto_segment = on
+        if on and not self.controller.busy and self.document is not None and self.document.prediction is None:
+            self.segment(quiet=True)
+
+    def _is_current(self, image_key: int) -> bool:
+        return self.document is not None and self.document.key == image_key
+
+    def _run_started(self, job: SegmentationJob) -> None:
+        self.run_status.show_started()
+        self.actions.cancel.setEnabled(True)
+
+    def _run_progressed(self, progress: RunProgress) -> None:
+        job = self.controller.current_job
+        if job is None or job.id != progress.job_id or not self._is_current(job.image_key):
+            return
+        self.run_status.show_progress(progress)
+        if progress.preview is not None:
+            self.canvas.show_preview(progress.preview)
+
+    def _run_succeeded(self, outcome: RunOutcome) -> None:
+        if not self._is_current(outcome.job.image_key):
+            return
+        result = outcome.result
+        seconds = result.timings["total"]
+        self.document.set_prediction(Prediction(result.labels, result.uncertainty, seconds))
+        self.run_status.show_finished(seconds, result.device)
+        extra = [w for w in result.warnings if w != self.controller.segmenter.stem.warning]
+        self.statusBar().showMessage(" ".join(extra) or f"Segmented in {seconds:.1f} s: Enter accepts the "
+                                     "prediction, U shows where it is unsure.", MESSAGE_MS)
+
+    def _run_failed(self, message: str) -> None:
+        self.canvas.show_preview(None)
+        self.statusBar().showMessage(message, 2 * MESSAGE_MS)
+
+    def _run_cancelled(self) -> None:
+        self.canvas.show_preview(None)
+        self.statusBar().showMessage("Segmentation cancelled.", MESSAGE_MS)
+
+    def _run_idle(self) -> None:
+        self.run_status.show_idle()
+        self.actions.cancel.setEnabled(False)
+
+    # ---- review and classes ---------------------------------------------------------------------------------
+    def accept_prediction(self) -> None:
+        """The prediction becomes the editable mask; strokes then correct the mask (M goes back to scribbles)."""
+        if self.document is None or not self.document.accept_prediction():
+            self.statusBar().showMessage("Nothing to accept yet: segment first (R).", MESSAGE_MS)
+            return
+        self.canvas.set_target(MASK)
+        self.statusBar().showMessage("Prediction accepted: strokes now correct the mask; M paints scribbles again.",
+                                     MESSAGE_MS)
+
+    def _set_mask_editing(self, on: bool) -> None:
+        if self.document is None:
+            return
+        if on and self.document.prediction is not None:
+            self.document.accept_prediction()
+        if not self.canvas.set_target(MASK if on else SCRIBBLES):
+            self._check_quietly(self.actions.edit_mask, False)
+            self.statusBar().showMessage("No mask yet: segment (R), then accept the prediction (Enter).", MESSAGE_MS)
+
+    def remove_class(self, class_id: int) -> None:
+        """Remove a class and erase its pixels, as one undo step (needs a document and more than two classes)."""
+        if self.document is None:
+            return
+        try:
+            self.document.remove_class(self.palette, class_id)
+        except ValueError as exc:
+            self.statusBar().showMessage(str(exc), MESSAGE_MS)
+
+    def show_shortcuts(self) -> None:
+        rows = "".join(f"<tr><td><b>{keys}</b></td><td>{text}</td></tr>"
+                       for keys, text in self.actions.shortcut_table())
+        QMessageBox.information(self, "Keyboard shortcuts", f"<table cellspacing=4>{rows}</table>")
+
+    # ---- small helpers --------------------------------------------------------------------------------------
+    def _brush_size_changed(self, size: int) -> None:
+        self.brush_spin.setValue(size)
+        self.settings.brush_size = size
+
+    def _opacity_changed(self, value: int) -> None:
+        self.canvas.set_overlay_opacity(value / 100)
+        self.settings.overlay_opacity = value
+
+    @staticmethod
+    def _check_quietly(action, checked: bool) -> None:
+        action.blockSignals(True)
+        action.setChecked(checked)
+        action.blockSignals(False)
+
+    def _update_enabled(self) -> None:
+        a, document = self.actions, self.document
+        has_document = document is not None
+        for action in (a.save, a.save_to, a.load_scribbles, a.clear_scribbles, a.segment, a.fit, a.zoom_in,
+                       a.zoom_out):
+            action.setEnabled(has_document)
+        a.accept.setEnabled(has_document and document.prediction is not None)
+        a.edit_mask.setEnabled(has_document and (document.mask is not None or document.prediction is not None))
+        a.uncertainty.setEnabled(has_document and document.uncertainty is not None)
+        a.load_example.setEnabled(has_document and document.path is not None
+                                  and document.path.resolve() == resource_path(SAMPLE_IMAGE).resolve())
+        a.cancel.setEnabled(self.controller.busy)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._confirm_leave():
+            event.ignore()
+            return
+        self.controller.shutdown()
+        event.accept()

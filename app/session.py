@@ -1,0 +1,78 @@
+"""Opening an image with its saved work and saving that work: the single place the window (and, later, folder
+navigation and autosave) go through. No widgets here; errors are raised for the caller to show.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QStandardPaths
+
+from gdc_core import NO_LABEL
+from gdc_core.io import read_image
+
+from .document import AnnotationDocument
+from .exporting import WorkFileError, WorkPaths, has_work, load_work, save_work
+from .palette import LabelClass, LabelPalette, default_colour
+from .resources import resources_dir
+
+
+def default_output_folder(image_path: str | Path) -> Path:
+    """Where an image's work is saved by default: beside the image, except for the bundled sample (read-only in
+    an installed build), whose work goes to ``<Documents>/gdc-seg``."""
+    image_path = Path(image_path).resolve()
+    if image_path.parent == resources_dir().resolve():
+        documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+        return Path(documents or Path.home()) / "gdc-seg"
+    return image_path.parent
+
+
+def open_document(image_path: str | Path, palette: LabelPalette) -> tuple[AnnotationDocument, str | None]:
+    """Read an image and resume its saved work (scribbles, mask, classes) when there is some.
+
+    Returns the document and a warning for the user when saved work exists but could not be used (the image still
+    opens; the files stay untouched until the next save). Raises gdc_core.io.ImageReadError for a bad image.
+    The palette takes the saved class list, if any.
+    """
+    document = AnnotationDocument(read_image(image_path), image_path)
+    paths = WorkPaths.beside(image_path, default_output_folder(image_path))
+    if not has_work(paths):
+        return document, None
+    try:
+        work = load_work(paths, document.shape, palette.classes())
+    except WorkFileError as exc:
+        return document, f"The saved work of this image was not loaded: {exc}. Saving will replace it."
+    scribbles = work.scribbles if work.scribbles is not None else document.scribbles
+    document.replace_work(scribbles, work.mask, palette=palette, classes=work.classes, text="Resume saved work")
+    document.undo_stack.clear()
+    return document, None
+
+
+def classes_to_save(document: AnnotationDocument, palette: LabelPalette) -> list[LabelClass]:
+    """The palette's classes, plus a default entry for any id the layers use that the palette no longer has (e.g. a
+    class removed after it was predicted), so that every saved file can be loaded again."""
+    classes = list(palette.classes())
+    used = set(np.unique(document.scribbles).tolist())
+    if document.mask is not None:
+        used |= set(np.unique(document.mask).tolist())
+    missing = sorted(used - set(palette.ids()) - {NO_LABEL})
+    return classes + [LabelClass(class_id, f"class {class_id}", default_colour(class_id)) for class_id in missing]
+
+
+def save_document(document: AnnotationDocument, palette: LabelPalette, folder: str | Path | None = None,
+                  overlay_alpha: float | None = None) -> list[Path]:
+    """Save the document's work (see :mod:`exporting`) in ``folder`` (default: :func:`default_output_folder`).
+
+    A prediction on screen that was not accepted yet is accepted first (one undo step): what is shown is saved.
+    Returns the files written; raises OSError when a file cannot be written (the files already on disk are
+    then unchanged or completely replaced, never half-written).
+    """
+    if document.path is None:
+        raise ValueError("this image has no file name to name its work after")
+    if document.prediction is not None:
+        document.accept_prediction()
+    paths = WorkPaths.beside(document.path, folder if folder is not None else default_output_folder(document.path))
+    written = save_work(paths, image=document.image, scribbles=document.scribbles, mask=document.mask,
+                        classes=classes_to_save(document, palette), overlay_alpha=overlay_alpha)
+    document.undo_stack.setClean()
+    return written

@@ -1,0 +1,44 @@
+"""Helpers for the app tests: a test picture, tiny run settings, and mouse strokes made as a user makes them."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPoint, QPointF, Qt
+
+from gdc_core import SegmenterConfig
+
+# a whole run on a 64 x 48 image: a fraction of a second
+TINY = SegmenterConfig(steps=3, samples=2, superpixels=50, max_side=64, preview_every=1)
+
+
+def make_image(height: int = 48, width: int = 64) -> np.ndarray:
+    """A (H, W, 3) uint8 test picture: a dark textured left half, a bright right half with a red square."""
+    rng = np.random.default_rng(0)
+    image = np.empty((height, width, 3), dtype=np.uint8)
+    image[:, : width // 2] = 40 + rng.integers(0, 20, (height, width // 2, 1))
+    image[:, width // 2:] = 200 + rng.integers(0, 20, (height, width - width // 2, 1))
+    image[height // 3: 2 * height // 3, width - 20: width - 8] = (220, 30, 30)
+    return image
+
+
+def to_view(canvas, x: float, y: float) -> QPoint:
+    """The viewport position of image point (x, y)."""
+    return canvas.mapFromScene(QPointF(x, y))
+
+
+def drag(qtbot, canvas, points, button=Qt.MouseButton.LeftButton, modifier=Qt.KeyboardModifier.NoModifier) -> None:
+    """Press at the first image point, move through the others, release at the last: one stroke as a user makes it."""
+    viewport = canvas.viewport()
+    positions = [to_view(canvas, x, y) for x, y in points]
+    qtbot.mousePress(viewport, button, modifier, positions[0])
+    for position in positions[1:]:
+        qtbot.mouseMove(viewport, position)
+    qtbot.mouseRelease(viewport, button, modifier, positions[-1])
+
+
+def paint_two_classes(qtbot, window) -> None:
+    """A background stroke on the left half (key 1) and an object stroke on the right half (key 2)."""
+    canvas = window.canvas
+    qtbot.keyClick(canvas, Qt.Key.Key_1)
+    drag(qtbot, canvas, [(8, 10), (8, 38)])
+    qtbot.keyClick(canvas, Qt.Key.Key_2)
+    drag(qtbot, canvas, [(50, 10), (50, 38)])

@@ -1,0 +1,120 @@
+"""The controller and its worker thread on their own: message passing, throttling, cancel, supersede, shutdown."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from app.worker import RunProgress, SegmentationController, SegmentationJob
+from gdc_core import NO_LABEL
+from qt_helpers import TINY, make_image
+
+LONG = TINY.replace(steps=5000, preview_every=0)
+
+
+def scribbles() -> np.ndarray:
+    marks = np.full((48, 64), NO_LABEL, np.uint8)
+    marks[10:38, 8] = 0
+    marks[10:38, 50] = 1
+    return marks
+
+
+@pytest.fixture
+def controller(qtbot, segmenter):
+    made = SegmentationController(segmenter)
+    yield made
+    made.shutdown()
+
+
+def job(config=TINY, key=1) -> SegmentationJob:
+    return SegmentationJob(key, make_image(), scribbles(), config)
+
+
+def collect(controller) -> dict[str, list]:
+    seen = {name: [] for name in ("started", "progressed", "succeeded", "failed", "cancelled", "idle")}
+    for name, bucket in seen.items():
+        getattr(controller, name).connect(lambda *args, bucket=bucket: bucket.append(args[0] if args else None))
+    return seen
+
+
+def test_a_job_ends_with_one_result_and_the_thread_gone(qtbot, controller):
+    seen = collect(controller)
+    with qtbot.waitSignal(controller.idle, timeout=60_000):
+        controller.submit(job())
+    assert len(seen["succeeded"]) == 1 and not seen["failed"] and not seen["cancelled"]
+    outcome = seen["succeeded"][0]
+    assert outcome.result.labels.shape == (48, 64) and outcome.job is seen["started"][0]
+    assert all(isinstance(p, RunProgress) for p in seen["progressed"])
+    assert not controller.busy and controller._thread is None
+
+
+def test_progress_is_throttled_to_about_ten_a_second(qtbot, controller):
+    seen = collect(controller)
+    config = TINY.replace(steps=200, samples=20)
+    clock = time.monotonic()
+    with qtbot.waitSignal(controller.idle, timeout=60_000):
+        controller.submit(job(config))
+    seconds = time.monotonic() - clock
+    stages = len({p.stage for p in seen["progressed"]})
+    assert len(seen["progressed"]) <= 10 * seconds + 2 * stages + 2
+    assert len(seen["progressed"]) < 200  # one message per step would be 220+
+
+
+def test_cancel_emits_cancelled_once_and_no_result(qtbot, controller):
+    seen = collect(controller)
+    controller.submit(job(LONG))
+    qtbot.waitUntil(lambda: any(p.stage == "training" for p in seen["progressed"]), timeout=60_000)
+    with qtbot.waitSignal(controller.idle, timeout=10_000):
+        controller.cancel()
+        controller.cancel()  # twice: still one cancellation
+    qtbot.wait(50)
+    assert len(seen["cancelled"]) == 1 and not seen["succeeded"] and not seen["failed"]
+    assert not controller.busy
+
+
+def test_only_the_latest_waiting_job_runs_after_a_stale_one(qtbot, controller):
+    seen = collect(controller)
+    controller.submit(job(LONG))
+    qtbot.waitUntil(lambda: bool(seen["progressed"]), timeout=60_000)
+    skipped, latest = job(TINY), job(TINY)
+    controller.submit(skipped)
+    controller.submit(latest)
+    with qtbot.waitSignal(controller.idle, timeout=60_000):
+        pass
+    assert [j.id for j in seen["started"]][1:] == [latest.id]
+    assert [o.job.id for o in seen["succeeded"]] == [latest.id]
+    assert not seen["cancelled"]
+
+
+def test_bad_scribbles_fail_with_the_engine_message(qtbot, controller):
+    seen = collect(controller)
+    one_class = np.where(scribbles() == 1, NO_LABEL, scribbles()).astype(np.uint8)
+    with qtbot.waitSignal(controller.idle, timeout=60_000):
+        controller.submit(SegmentationJob(1, make_image(), one_class, TINY))
+    assert seen["failed"] == ["scribbles need at least two classes (found only class 0)"]
+
+
+def test_shutdown_during_a_run_stops_and_joins_the_thread(qtbot, controller):
+    seen = collect(controller)
+    controller.submit(job(LONG))
+    qtbot.waitUntil(lambda: bool(seen["progressed"]), timeout=60_000)
+    thread = controller._thread
+    clock = time.monotonic()
+    controller.shutdown()
+    assert time.monotonic() - clock < 10
+    assert thread.isFinished() and not controller.busy
+    qtbot.wait(20)
+    assert not seen["succeeded"]
+
+
+def test_a_new_image_key_reloads_the_image(qtbot, controller, segmenter):
+    seen = collect(controller)
+    with qtbot.waitSignal(controller.idle, timeout=60_000):
+        controller.submit(job(key=101))
+    flipped = SegmentationJob(102, make_image()[:, ::-1].copy(), scribbles(), TINY)
+    with qtbot.waitSignal(controller.idle, timeout=60_000):
+        controller.submit(flipped)
+    first, second = (o.result.labels for o in seen["succeeded"])
+    assert segmenter.image_shape == (48, 64)
+    assert not np.array_equal(first, second) or len(np.unique(first)) == 1
