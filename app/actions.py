@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QWidget
 
 MAX_CLASS_KEYS = 9
 
-# name: (menu text, shortcuts, tooltip, checkable)
+# name: (menu text, shortcuts, what it does, checkable); tooltips add the keys
 SPECS: dict[str, tuple[str, tuple[str, ...], str, bool]] = {
     "open": ("&Open image…", ("Ctrl+O",), "Open an image", False),
     "save": ("&Save", ("Ctrl+S",), "Save mask, scribbles and classes next to the image", False),
@@ -24,21 +24,21 @@ SPECS: dict[str, tuple[str, tuple[str, ...], str, bool]] = {
     "undo": ("&Undo", ("Ctrl+Z",), "Undo the last stroke or edit", False),
     "redo": ("&Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Redo", False),
     "clear_scribbles": ("&Clear scribbles", (), "Erase every stroke (undoable)", False),
-    "brush": ("&Brush", ("B", "P"), "Paint the current class (B)", True),
-    "eraser": ("&Eraser", ("E",), "Erase (E; right-drag or Alt+drag erases with any tool)", True),
-    "shrink": ("&Smaller brush", ("[",), "Smaller brush ([)", False),
-    "grow": ("&Larger brush", ("]",), "Larger brush (])", False),
-    "edit_mask": ("Correct the &mask", ("M",), "Strokes edit the accepted mask instead of the scribbles (M)", True),
-    "segment": ("&Segment", ("R", "Ctrl+Return"), "Segment the image from the scribbles (R)", False),
-    "auto": ("&Auto segment", ("L",), "Segment after every stroke (L)", True),
-    "cancel": ("&Cancel run", ("Esc",), "Stop the running segmentation (Esc)", False),
-    "accept": ("&Accept prediction", ("Return", "Enter"), "Make the prediction the editable mask (Enter)", False),
-    "fit": ("&Fit to window", ("F", "Ctrl+0"), "Show the whole image (F)", False),
+    "brush": ("&Brush", ("B", "P"), "Paint the current class", True),
+    "eraser": ("&Eraser", ("E",), "Erase (right-drag or Alt+drag erases with any tool)", True),
+    "shrink": ("&Smaller brush", ("[",), "Smaller brush", False),
+    "grow": ("&Larger brush", ("]",), "Larger brush", False),
+    "edit_mask": ("Correct the &mask", ("M",), "Strokes correct the accepted mask instead of adding scribbles", True),
+    "segment": ("&Segment", ("R", "Ctrl+Return"), "Segment the image from the scribbles", False),
+    "auto": ("&Auto segment", ("L",), "Segment after every stroke", True),
+    "cancel": ("&Cancel run", ("Esc",), "Stop the running segmentation", False),
+    "accept": ("&Accept prediction", ("Return", "Enter"), "Make the prediction the editable mask", False),
+    "fit": ("&Fit to window", ("F", "Ctrl+0"), "Show the whole image", False),
     "zoom_in": ("Zoom &in", ("Ctrl+=", "Ctrl++"), "Zoom in", False),
     "zoom_out": ("Zoom &out", ("Ctrl+-",), "Zoom out", False),
-    "overlay": ("Show &mask overlay", ("V",), "Show or hide the mask overlay (V)", True),
-    "uncertainty": ("Show &uncertainty", ("U",), "Where the samples disagree: scribble there next (U)", True),
-    "scribbles": ("Show &scribbles", ("Shift+V",), "Show or hide the scribbles (Shift+V)", True),
+    "overlay": ("Show &mask overlay", ("V",), "Show or hide the mask overlay", True),
+    "uncertainty": ("Show &uncertainty", ("U",), "Show where the samples disagree: scribble there next", True),
+    "scribbles": ("Show &scribbles", ("Shift+V",), "Show or hide the scribbles", True),
     "shortcuts": ("&Keyboard shortcuts", ("F1",), "List the keyboard shortcuts", False),
 }
 
@@ -89,7 +89,7 @@ class WindowActions:
             action = getattr(self, spec.name)
             keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
             if keys:
-                rows.append((keys, action.toolTip()))
+                rows.append((keys, action.statusTip()))
         rows += [("Wheel, Ctrl+Wheel", "Zoom about the cursor"), ("Space+drag, middle-drag", "Pan"),
                  ("Right-drag, Alt+drag", "Erase with any tool")]
         return rows
@@ -102,7 +102,7 @@ def build_actions(parent: QWidget) -> WindowActions:
     for name, (text, keys, tip, checkable) in SPECS.items():
         action = QAction(text, parent)
         action.setShortcuts([QKeySequence(k) for k in keys])
-        action.setToolTip(tip)
+        action.setToolTip(f"{tip} ({', '.join(keys)})" if keys else tip)
         action.setStatusTip(tip)
         action.setCheckable(checkable)
         if name in TOOLBAR_TEXT:

@@ -268,9 +268,10 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Discard
 
     # ---- segmentation ---------------------------------------------------------------------------------------
-    def segment(self, *, quiet: bool = False) -> bool:
+    def segment(self, *, quiet: bool = False, warm: bool = False) -> bool:
         """Start a run on the current scribbles (superseding a run in flight). Needs strokes of two classes; the
-        message saying so is left out when ``quiet`` (auto mode)."""
+        message saying so is left out when ``quiet``. ``warm`` continues the last run's network (a quick update
+        after a stroke) instead of training a fresh one."""
         if self.document is None:
             return False
         if len(self.document.scribbled_classes()) < 2:
@@ -279,12 +280,13 @@ class MainWindow(QMainWindow):
             return False
         self.canvas.set_target(SCRIBBLES)  # the result must be visible
         self.controller.submit(SegmentationJob(self.document.key, self.document.image,
-                                               self.document.scribbles.copy(), self.config))
+                                               self.document.scribbles.copy(), self.config, warm))
         return True
 
     def _scribbles_edited(self) -> None:
-        if self.actions.auto.isChecked() or self.controller.busy:
-            self.segment(quiet=True)  # a run in flight is stale now: supersede it
+        auto = self.actions.auto.isChecked()
+        if auto or self.controller.busy:
+            self.segment(quiet=True, warm=auto)  # a run in flight is stale now: supersede it
 
     def _auto_toggled(self, on: bool) -> None:
         self.settings.auto_segment = on

@@ -29,13 +29,15 @@ class SegmentationJob:
     """One request: segment ``image`` (H, W, 3) uint8 from ``scribbles`` (H, W) uint8 with ``config``.
 
     ``image_key`` names the image (documents have unique keys) so the segmenter's cached features are reused as
-    long as the image does not change. The arrays are private copies, never written after creation.
+    long as the image does not change. ``warm_start`` continues the previous run's network for
+    ``config.warm_steps`` (the quick update after one more stroke). The arrays are never written after creation.
     """
 
     image_key: int
     image: np.ndarray = field(repr=False)
     scribbles: np.ndarray = field(repr=False)
     config: SegmenterConfig
+    warm_start: bool = False
     id: int = field(default_factory=lambda: next(_job_ids))
 
 
@@ -80,8 +82,8 @@ class SegmentationWorker(QObject):
         try:
             if self.load_image:
                 self.segmenter.set_image(self.job.image)
-            result = self.segmenter.run(self.job.scribbles, config=self.job.config, on_progress=self._report,
-                                        should_stop=self.stop.is_set)
+            result = self.segmenter.run(self.job.scribbles, config=self.job.config, warm_start=self.job.warm_start,
+                                        on_progress=self._report, should_stop=self.stop.is_set)
         except RunCancelled:
             self.cancelled.emit()
         except ScribbleError as exc:

@@ -78,9 +78,15 @@ def test_auto_runs_after_each_stroke(qtbot, window):
     paint_two_classes(qtbot, window)  # the first stroke alone has one class: nothing to run yet
     wait_idle(qtbot, window)
     assert len(started) == 1 and window.document.prediction is not None
+    training = []
+    window.controller.progressed.connect(lambda p: p.stage == "training" and training.append(p.total))
     drag(qtbot, window.canvas, [(52, 5), (60, 5)])
     wait_idle(qtbot, window)
     assert len(started) == 2 and (started[-1].scribbles[5, 55] == 1)
+    assert started[-1].warm_start and set(training) == {TINY.warm_steps}  # a quick update of the last network
+    qtbot.keyClick(window.canvas, Qt.Key.Key_R)  # Segment always trains afresh
+    wait_idle(qtbot, window)
+    assert not started[-1].warm_start
 
 
 def test_cancel_stops_within_a_step_signals_once_and_gives_no_result(qtbot, window):
