@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QAbstractSpinBox, QLineEdit, QWidget
 
 MAX_CLASS_KEYS = 9
 
@@ -116,3 +117,17 @@ def build_actions(parent: QWidget) -> WindowActions:
         parent.addAction(action)
         classes.append(action)
     return WindowActions(**made, classes=classes)
+
+
+class TextEntryKeyGuard(QObject):
+    """Lets Return, Enter and Esc reach a focused text field (a class name being edited, the brush size box)
+    instead of triggering Accept or Cancel. Install on the widget whose children hold such fields."""
+
+    KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (event.type() == QEvent.Type.ShortcutOverride and isinstance(watched, (QLineEdit, QAbstractSpinBox))
+                and isinstance(event, QKeyEvent) and event.key() in self.KEYS):
+            event.accept()  # "the field wants this key": no shortcut fires, the field gets a normal key press
+            return True
+        return False

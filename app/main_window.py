@@ -9,13 +9,13 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QActionGroup, QCloseEvent, QUndoGroup
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QSlider, QSpinBox,
-                               QToolBar)
+from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QSlider,
+                               QSpinBox, QToolBar)
 
 from gdc_core import Segmenter, SegmenterConfig
 from gdc_core.io import IMAGE_SUFFIXES, ImageReadError
 
-from .actions import build_actions
+from .actions import TextEntryKeyGuard, build_actions
 from .canvas import BRUSH, ERASER, MAX_BRUSH, MIN_BRUSH, ImageCanvas
 from .document import MASK, SCRIBBLES, AnnotationDocument, Prediction
 from .exporting import WorkFileError, load_scribbles_file
@@ -45,6 +45,8 @@ class MainWindow(QMainWindow):
         self.controller = SegmentationController(segmenter, self)
         self.undo_group = QUndoGroup(self)
         self.actions = build_actions(self)
+        self._key_guard = TextEntryKeyGuard(self)
+        QApplication.instance().installEventFilter(self._key_guard)
         self.brush_spin = QSpinBox()
         self.brush_spin.setRange(MIN_BRUSH, MAX_BRUSH)
         self.brush_spin.setSuffix(" px")

@@ -210,16 +210,25 @@ class PalettePanel(QWidget):
             self.palette.recolour(entry.id, (colour.red(), colour.green(), colour.blue()))
 
     def _rebuild(self) -> None:
+        """Show the palette's entries; items are updated in place when only names or colours changed (an item
+        being edited must not be deleted under the editor)."""
+        classes = self.palette.classes()
         self.list.blockSignals(True)
-        self.list.clear()
-        for row, entry in enumerate(self.palette.classes()):
-            item = QListWidgetItem(swatch(entry.colour), entry.name)
-            item.setData(Qt.ItemDataRole.UserRole, entry.id)
+        shown = [self.list.item(row).data(Qt.ItemDataRole.UserRole) for row in range(self.list.count())]
+        if shown != [entry.id for entry in classes]:
+            self.list.clear()
+            for entry in classes:
+                item = QListWidgetItem()
+                item.setData(Qt.ItemDataRole.UserRole, entry.id)
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+                self.list.addItem(item)
+        for row, entry in enumerate(classes):
+            item = self.list.item(row)
+            item.setIcon(swatch(entry.colour))
+            item.setText(entry.name)
             item.setToolTip(f"pixel value {entry.id}" + (f", key {row + 1}" if row < 9 else ""))
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
-            self.list.addItem(item)
         self.list.blockSignals(False)
-        self.remove_button.setEnabled(len(self.palette.classes()) > MIN_CLASSES)
+        self.remove_button.setEnabled(len(classes) > MIN_CLASSES)
         self._show_current(self.palette.current_id)
 
     def _show_current(self, class_id: int) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QColorDialog
+from PySide6.QtWidgets import QColorDialog, QLineEdit
 
+from app.document import Prediction
 from app.layers import class_lut
 from gdc_core import NO_LABEL
 from gdc_core.io import voc_palette
@@ -24,12 +25,23 @@ def test_add_rename_recolour_through_the_panel(qtbot, window, monkeypatch):
     qtbot.mouseClick(panel.add_button, Qt.MouseButton.LeftButton)
     added = window.palette.classes()[-1]
     assert added.id == 2 and added.colour == tuple(voc_palette()[2]) and window.palette.current_id == 2
-    item = panel.list.item(2)
-    item.setText("tree")  # what the list's inline editor does on double-click + typing
-    assert window.palette.by_id(2).name == "tree"
+    shape = window.document.shape
+    window.document.set_prediction(Prediction(np.zeros(shape, np.uint8), np.zeros(shape, np.float32), 0.0))
+    assert window.actions.accept.isEnabled()  # Return would accept it, except in the name editor
+    rect = panel.list.visualItemRect(panel.list.item(2))
+    qtbot.mouseClick(panel.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # a double-click is
+    qtbot.mouseDClick(panel.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # click + double-click
+    editor = panel.list.findChild(QLineEdit)
+    assert editor is not None and editor.isVisible()
+    editor.selectAll()
+    qtbot.keyClicks(editor, "tree 1")  # letters and digits go to the editor, not to the B/E/1-9 shortcuts
+    qtbot.keyClick(editor, Qt.Key.Key_Return)  # commits the name, does not accept the prediction
+    qtbot.waitUntil(lambda: window.palette.by_id(2).name == "tree 1")
+    assert window.palette.current_id == 2 and window.canvas.tool == "brush"
+    assert window.document.prediction is not None and window.document.mask is None
     item = panel.list.item(2)
     item.setText("  ")  # an empty name is refused, the old one comes back
-    assert window.palette.by_id(2).name == "tree" and panel.list.item(2).text() == "tree"
+    assert window.palette.by_id(2).name == "tree 1" and panel.list.item(2).text() == "tree 1"
 
     monkeypatch.setattr(QColorDialog, "getColor", staticmethod(lambda *args, **kwargs: QColor(10, 200, 30)))
     qtbot.mouseClick(panel.colour_button, Qt.MouseButton.LeftButton)
