@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QImage, QKeyEvent, QMouseEvent, QPixmap, QWheelEvent
-from PySide6.QtWidgets import QApplication, QFrame, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QLineEdit
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFrame, QGraphicsPixmapItem, QGraphicsScene,
+                               QGraphicsView, QLineEdit, QWidget)
 
 from gdc_core import NO_LABEL
 from gdc_core.io import grey_to_uint8
@@ -30,6 +31,17 @@ def next_brush_size(size: int, grow: bool) -> int:
     if grow:
         return min(MAX_BRUSH, max(size + 1, round(size * 1.2)))
     return max(MIN_BRUSH, min(size - 1, round(size / 1.2)))
+
+
+def editing_in_a_list(widget: QWidget | None) -> bool:
+    """True for the text editor of an item being renamed in a list (e.g. a class name)."""
+    if not isinstance(widget, QLineEdit):
+        return False
+    while widget is not None:
+        if isinstance(widget, QAbstractItemView):
+            return True
+        widget = widget.parentWidget()
+    return False
 
 
 class ImageCanvas(QGraphicsView):
@@ -265,8 +277,8 @@ class ImageCanvas(QGraphicsView):
         super().keyReleaseEvent(event)
 
     def enterEvent(self, event) -> None:
-        if not isinstance(QApplication.focusWidget(), QLineEdit):
-            self.setFocus()  # so Space pans without a click first
+        if not editing_in_a_list(QApplication.focusWidget()):
+            self.setFocus()  # so Space pans and the keys act on the image without a click first
         super().enterEvent(event)
 
     def leaveEvent(self, event) -> None:

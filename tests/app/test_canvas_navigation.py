@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QWheelEvent
+from PySide6.QtGui import QEnterEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from qt_helpers import drag, to_view
@@ -85,3 +85,14 @@ def test_painting_needs_no_visible_scrollbars_and_maps_pixels_exactly(qtbot, win
     drag(qtbot, canvas, [(10.5, 20.5)])
     stroked = window.document.scribbles != 255
     assert stroked.sum() == 1 and stroked[20, 10]
+
+
+def test_hovering_the_image_gives_it_the_keys_unless_a_class_name_is_being_edited(qtbot, window):
+    canvas, panel = window.canvas, window.palette_panel
+    window.brush_spin.setFocus()
+    QApplication.sendEvent(canvas, QEnterEvent(QPointF(10, 10), QPointF(10, 10), QPointF(10, 10)))
+    assert canvas.hasFocus()
+    panel.list.editItem(panel.list.item(1))
+    editor = QApplication.focusWidget()
+    QApplication.sendEvent(canvas, QEnterEvent(QPointF(10, 10), QPointF(10, 10), QPointF(10, 10)))
+    assert QApplication.focusWidget() is editor
