@@ -50,6 +50,9 @@ def test_frozen_build_starts_and_segments(tmp_path, capsys):
 
 
 def check_frozen_build(tmp_path: Path, capsys) -> None:
+    import importlib.util
+
+    assert importlib.util.find_spec("PyInstaller"), 'GDC_SEG_BUILD_TEST=1 needs: pip install "pyinstaller==6.22.3"'
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True)
     dist, work = tmp_path / "dist", tmp_path / "build"
