@@ -14,7 +14,7 @@ from gdc_core.backbone import WEIGHTS_ENV
 from gdc_core.cli import main
 from gdc_core.segmenter import Segmenter
 
-TINY = ["--steps", "3", "--samples", "2", "--device", "cpu"]
+TINY = ["--steps", "3", "--samples", "2", "--pixels-per-step", "64", "--device", "cpu"]
 SHAPE = (30, 40)  # (H, W)
 
 
@@ -74,10 +74,10 @@ def test_segment_round_trip(tmp_path, capsys):
     assert "WARNING:" in captured.err  # no ImageNet weights here: said loudly
 
 
-def test_segment_with_imagenet_weights_has_no_warning(tmp_path, capsys, stem_weights):
+def test_segment_literal_with_imagenet_weights_has_no_warning(tmp_path, capsys, stem_weights):
     image, scribbles = write_pair(tmp_path)
     status = main(["segment", str(image), "--scribbles", str(scribbles), "--out", str(tmp_path / "m.png"),
-                   "--backbone-weights", str(stem_weights), "--require-pretrained", *TINY])
+                   "--backbone-weights", str(stem_weights), "--require-pretrained", "--literal", *TINY])
     assert status == 0 and "WARNING" not in capsys.readouterr().err
 
 
@@ -117,6 +117,7 @@ def bad_input_cases(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
         "unknown conv": (argv(image, scribbles, "--conv", "foo"), "foo"),
         "zero steps": (argv(image, scribbles, "--steps", "0"), "steps"),
         "negative sigma": (argv(image, scribbles, "--sigma", "-1"), "sigma"),
+        "negative pixels per step": (argv(image, scribbles, "--pixels-per-step", "-5"), "pixels_per_step"),
         "steps not a number": (argv(image, scribbles, "--steps", "many"), "--steps"),
         "output over input": (["segment", str(image), "--scribbles", str(scribbles), "--out", str(scribbles)],
                               scribbles.name),
@@ -127,6 +128,7 @@ def bad_input_cases(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
 @pytest.mark.parametrize("case", ["missing image", "not an image", "missing scribbles", "scribbles not a label map",
                                   "scribbles of another size", "one class", "unknown device", "bad weights file",
                                   "no pretrained weights", "unknown conv", "zero steps", "negative sigma",
+                                  "negative pixels per step",
                                   "steps not a number", "output over input", "two outputs in one file"])
 def test_bad_input_is_one_line_exit_2(tmp_path, capsys, case):
     argv, named = bad_input_cases(tmp_path)[case]
@@ -252,6 +254,8 @@ def test_eval_json(tmp_path, capsys, method):
     assert [r["status"] for r in report["images"]] == ["scored", "scored", "scored", "failed"]
     assert "p4.png" in report["images"][3]["error"]
     assert report["config"]["method"] == method and report["seconds_per_image"] > 0
+    if method == "gdc":
+        assert report["config"]["pixels_per_step"] == 64 and report["config"]["steps"] == 3
     assert set(report["per_class_iou"]) == {"0", "1"}
 
 
