@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 CONTEXT_CONVS = ("gdc", "normal", "deformable", "uniform")
 CLASS_WEIGHTINGS = ("balanced", "paper", "none")
-REFINEMENTS = ("none", "grabcut")
+REFINEMENTS = ("none", "grabcut", "seeded", "grabcut+seeded")
 DEVICES = ("auto", "cpu", "cuda")
 
 
@@ -54,8 +54,8 @@ class SegmenterConfig:
         slic_compactness: SLIC compactness (colour vs space trade-off).
         max_side: the network's working resolution: the image's longer side is scaled down to this many pixels
             (never up); outputs are brought back to the full size.
-        refine: edge-aware refinement of the averaged probabilities at full resolution: ``none`` (paper-literal)
-            or ``grabcut``.
+        refine: refinement of the averaged probabilities at the image's resolution (see :mod:`refine`):
+            ``none`` (paper-literal), ``grabcut``, ``seeded`` or ``grabcut+seeded``.
         preview_every: report an intermediate label map every this many training steps (0: never).
         device: ``auto`` (CUDA when available), ``cpu`` or ``cuda``.
         seed: seed of every random draw of a run (weights, offsets); None draws a fresh one.

@@ -20,7 +20,7 @@ from .config import SegmenterConfig
 from .images import as_rgb_uint8, downscale_labels, resize_image, working_shape
 from .inference import monte_carlo
 from .network import LightweightSegNet
-from .refine import grabcut_refine
+from .refine import parse_refine, refine_labels
 from .scribbles import NO_LABEL, compute_superpixels, expand_scribbles, validate_scribbles
 from .training import RunCancelled, class_weights, fit
 
@@ -205,8 +205,9 @@ class Segmenter:
         tic = time.perf_counter()
         report(Progress("finishing", 0, 1))
         probabilities, uncertainty = self._to_full_size(mean, disagreement)
-        if config.refine == "grabcut":
-            labels = class_ids[grabcut_refine(self._image, probabilities, index_of[np.asarray(scribbles)])]
+        stages = parse_refine(config.refine)
+        if stages:
+            labels = class_ids[refine_labels(self._image, probabilities, index_of[np.asarray(scribbles)], stages)]
         else:
             labels = class_ids[probabilities.argmax(0)]
         timings["finishing"] = time.perf_counter() - tic

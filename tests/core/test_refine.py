@@ -1,7 +1,8 @@
 """GrabCut refinement of a coarse network decision."""
 import numpy as np
 
-from gdc_core.refine import grabcut_refine
+from gdc_core.refine import (keep_seeded_regions, keep_seeded_regions_reference, parse_refine,
+                             refine_labels)
 from gdc_core.scribbles import NO_LABEL
 
 
@@ -36,7 +37,7 @@ def test_binary_refinement_snaps_to_the_edges():
     truth, image, strokes = _scene()
     probs = _blobby(truth, 2)
     before = (probs.argmax(0) == truth).mean()
-    refined = grabcut_refine(image, probs, strokes)
+    refined = refine_labels(image, probs, strokes, ("grabcut",))
     assert refined.dtype == np.uint8 and refined.shape == truth.shape
     assert (refined == truth).mean() > max(before, 0.98)
 
@@ -44,7 +45,7 @@ def test_binary_refinement_snaps_to_the_edges():
 def test_multiclass_refinement_and_downscaled_cut():
     truth, image, strokes = _scene(3)
     probs = _blobby(truth, 3)
-    refined = grabcut_refine(image, probs, strokes, max_side=60)
+    refined = refine_labels(image, probs, strokes, ("grabcut",), max_side=60)
     assert refined.shape == truth.shape
     assert (refined == truth).mean() > (probs.argmax(0) == truth).mean()
     assert np.all(refined[strokes != NO_LABEL] == strokes[strokes != NO_LABEL])
@@ -54,4 +55,38 @@ def test_degenerate_decision_falls_back_to_the_network():
     truth, image, strokes = _scene()
     probs = np.stack([np.ones(truth.shape, np.float32), np.zeros(truth.shape, np.float32)])
     strokes[:] = NO_LABEL  # nothing certain and nothing probable in class 1: GrabCut cannot run
-    np.testing.assert_array_equal(grabcut_refine(image, probs, strokes), 0)
+    np.testing.assert_array_equal(refine_labels(image, probs, strokes, ("grabcut",)), 0)
+
+
+def test_seeded_regions_drop_specks_and_fill_from_neighbours():
+    labels = np.zeros((12, 12), np.uint8)
+    labels[2:6, 2:6] = 1  # the object, stroked
+    labels[9:11, 9:11] = 1  # a speck far away, never stroked
+    labels[3, 3] = 0  # a one-pixel hole in the object
+    strokes = np.full((12, 12), NO_LABEL, np.uint8)
+    strokes[4, 4] = 1
+    strokes[0, 0] = 0
+    out = keep_seeded_regions(labels, strokes)
+    assert np.all(out[9:11, 9:11] == 0), "the unstroked speck goes to the surrounding class"
+    assert out[3, 3] == 1, "the enclosed hole is not connected to the background stroke"
+    assert np.all(out[2:6, 2:6] == 1)
+
+
+def test_seeded_regions_match_reference():
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        labels = (rng.random((20, 24)) < 0.4).astype(np.uint8) + (rng.random((20, 24)) < 0.2)
+        strokes = np.where(rng.random((20, 24)) < 0.03, labels, NO_LABEL).astype(np.uint8)
+        out = keep_seeded_regions(labels, strokes)
+        kept, allowed = keep_seeded_regions_reference(labels, strokes)
+        np.testing.assert_array_equal(out[kept], labels[kept])
+        assert all(int(value) in options for value, options in zip(out.ravel(), allowed))
+
+
+def test_parse_refine():
+    assert parse_refine("none") == ()
+    assert parse_refine("seeded+grabcut") == ("grabcut", "seeded")
+    import pytest
+
+    with pytest.raises(ValueError):
+        parse_refine("crf")
