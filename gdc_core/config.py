@@ -48,14 +48,16 @@ class SegmenterConfig:
         literal: the paper-literal reference implementation: full-map loss every step and one full forward
             pass per sample (ignores pixels_per_step); kept for benchmarks and reproduction.
         width: channels after the 1x1 fuse and in each branch of the GDC module.
-        class_weighting: ``balanced`` (w_c proportional to 1/n_c, the measured default), ``paper``
-            (Eq. 6 as printed, w_c = n_c / N_all) or ``none``.
+        class_weighting: ``balanced`` (w_c proportional to 1/n_c, the default), ``paper`` (Eq. 6 as printed,
+            w_c = n_c / N_all) or ``none``. Measured: the printed form weights frequent classes up and loses 16
+            mIoU points on grabcut-dev (62.6 against 78.8 balanced) and 18 on voc-dev (45.6 against 64.0).
         superpixels: SLIC segment count at the working resolution.
         slic_compactness: SLIC compactness (colour vs space trade-off).
         max_side: the network's working resolution: the image's longer side is scaled down to this many pixels
             (never up); outputs are brought back to the full size.
         refine: refinement of the averaged probabilities at the image's resolution (see :mod:`refine`):
-            ``none`` (paper-literal), ``grabcut``, ``seeded`` or ``grabcut+seeded``.
+            ``none`` (paper-literal), ``grabcut``, ``seeded`` or ``grabcut+seeded`` (default: measured best on
+            every dev folder, e.g. grabcut-dev 78.8 -> 91.5 mIoU, acdc-dev 30.2 -> 78.6; docs/ablation.md).
         preview_every: report an intermediate label map every this many training steps (0: never).
         device: ``auto`` (CUDA when available), ``cpu`` or ``cuda``.
         seed: seed of every random draw of a run (weights, offsets); None draws a fresh one.
@@ -75,7 +77,7 @@ class SegmenterConfig:
     superpixels: int = 1000
     slic_compactness: float = 10.0
     max_side: int = 400
-    refine: str = "none"
+    refine: str = "grabcut+seeded"
     preview_every: int = 10
     device: str = "auto"
     seed: int | None = 0
