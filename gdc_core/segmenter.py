@@ -83,6 +83,8 @@ class Segmenter:
         allow_download: let torchvision fetch the ImageNet weights when not cached.
         require_pretrained: fail instead of falling back to the offline filter-bank stem.
         stem: an already chosen stem (shares one between segmenters; overrides the weights arguments).
+
+    Not thread-safe: use a Segmenter from one thread at a time (the app's worker thread owns it).
     """
 
     def __init__(self, config: SegmenterConfig | None = None, *, backbone_weights=None, allow_download: bool = True,
