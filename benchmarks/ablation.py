@@ -1,0 +1,100 @@
+"""The quality ablation of issue 7: every refinement stage on and off, the context convolutions, Σ, and the
+classical baselines, each scored by ``gdc-seg eval --json`` on the dev folders. Writes docs/ablation.md.
+
+    python benchmarks/ablation.py --weights ../shared/weights/mobilenet_v2_imagenet_stem.pt [--jobs 2]
+        [--data ../shared/data] [--only NAME,...]
+
+Each (row, folder) result is kept as JSON under docs/ablation/ so an interrupted run resumes where it stopped;
+delete that folder to measure afresh. Evaluations run with one torch thread each (``--jobs`` in parallel), so
+seconds per image are single-core CPU figures measured on a shared machine: compare them within a table only.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "ablation"
+FOLDERS = ("grabcut-dev", "voc-dev", "acdc-dev")
+
+# name: (what changes, gdc-seg eval arguments)
+ROWS = {
+    "default": ("the default: GDC, fast path, grabcut+seeded", []),
+    "refine-none": ("no refinement (the network's own mask)", ["--refine", "none"]),
+    "grabcut": ("baseline: OpenCV GrabCut from the strokes", ["--method", "grabcut"]),
+    "watershed": ("baseline: marker watershed", ["--method", "watershed"]),
+    "random_walker": ("baseline: random walker", ["--method", "random_walker"]),
+    "refine-grabcut": ("GrabCut stage only", ["--refine", "grabcut"]),
+    "refine-seeded": ("seeded-regions stage only", ["--refine", "seeded"]),
+    "dilated6": ("context conv dilated(6), no refinement", ["--conv", "dilated:6", "--refine", "none"]),
+    "normal": ("context conv normal 3x3, no refinement", ["--conv", "normal", "--refine", "none"]),
+    "uniform": ("random offsets from a uniform law, no refinement", ["--conv", "uniform", "--refine", "none"]),
+    "deformable": ("context conv deformable, no refinement", ["--conv", "deformable", "--refine", "none"]),
+    "sigma0.1": ("GDC Σ = 0.1, no refinement", ["--sigma", "0.1", "--refine", "none"]),
+    "sigma0.3": ("GDC Σ = 0.3, no refinement", ["--sigma", "0.3", "--refine", "none"]),
+    "weights-paper": ("Eq. 6 as printed (w_c = n_c / N), no refinement", ["--class-weighting", "paper", "--refine", "none"]),
+    "literal": ("paper-literal path (full-map loss, plain sampling), no refinement", ["--literal", "--refine", "none"]),
+}
+
+
+def evaluate(name: str, folder: Path, weights: str | None) -> dict:
+    target = OUT / f"{name}__{folder.name}.json"
+    if target.is_file():
+        return json.loads(target.read_text())
+    command = [sys.executable, "-m", "gdc_core.cli", "eval", str(folder), "--json", *ROWS[name][1]]
+    if weights:
+        command += ["--backbone-weights", weights]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
+    if done.returncode not in (0, 1):
+        raise RuntimeError(f"{name} on {folder.name} failed: {done.stderr.strip()}")
+    scores = json.loads(done.stdout)
+    OUT.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(scores, indent=1))
+    return scores
+
+
+def table(results: dict[tuple[str, str], dict], folders: list[str]) -> str:
+    head = "| row | what | " + " | ".join(f"{f} mIoU | {f} fg IoU | {f} s/img" for f in folders) + " |"
+    lines = [head, "|" + "---|" * (2 + 3 * len(folders))]
+    for name, (what, _) in ROWS.items():
+        cells = []
+        for folder in folders:
+            scores = results.get((name, folder))
+            if scores is None:
+                cells += ["", "", ""]
+                continue
+            fg = scores.get("mean_fg_iou")
+            cells += [f"{100 * scores['miou']:.1f}", f"{100 * fg:.1f}" if fg is not None else "n/a",
+                      f"{scores['seconds_per_image']:.2f}"]
+        lines.append(f"| {name} | {what} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--weights", help="ImageNet MobileNetV2 weights file")
+    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--only", help="comma-separated row names (default: all)")
+    args = parser.parse_args()
+    names = args.only.split(",") if args.only else list(ROWS)
+    folders = [f for f in FOLDERS if (Path(args.data) / f).is_dir()]
+    cells = [(name, folder) for name in names for folder in folders]
+    with ThreadPoolExecutor(args.jobs) as pool:
+        done = dict(zip(cells, pool.map(lambda c: evaluate(c[0], Path(args.data) / c[1], args.weights), cells)))
+    existing = {(p.stem.split("__")[0], p.stem.split("__")[1]): json.loads(p.read_text()) for p in OUT.glob("*.json")}
+    markdown = ("# Quality ablation\n\nProduced by `python benchmarks/ablation.py` (one confusion matrix per folder, "
+                "see `gdc-seg eval`); ImageNet stem from `../shared/weights`. mIoU and mean foreground IoU in %, "
+                "seconds per image on one shared CPU core.\n\n" + table({**existing, **done}, folders) + "\n")
+    (ROOT / "docs" / "ablation.md").write_text(markdown)
+    print(markdown)
+
+
+if __name__ == "__main__":
+    main()
