@@ -16,10 +16,16 @@ MAX_CLASS_KEYS = 9
 # name: (menu text, shortcuts, what it does, checkable); tooltips add the keys
 SPECS: dict[str, tuple[str, tuple[str, ...], str, bool]] = {
     "open": ("&Open image…", ("Ctrl+O",), "Open an image", False),
-    "save": ("&Save", ("Ctrl+S",), "Save mask, scribbles and classes next to the image", False),
+    "open_folder": ("Open &folder…", ("Ctrl+U",), "Open a folder of images: work is autosaved per image", False),
+    "next_image": ("&Next image", ("D", "PgDown"), "Save and go to the next image of the folder", False),
+    "previous_image": ("&Previous image", ("A", "PgUp"), "Save and go to the previous image of the folder", False),
+    "save": ("&Save", ("Ctrl+S",), "Save mask, scribbles and classes (in a folder: into its work folder)", False),
     "save_to": ("Save &to folder…", ("Ctrl+Shift+S",), "Save mask, scribbles and classes in a folder", False),
     "load_scribbles": ("&Load scribbles…", ("Ctrl+Shift+O",), "Load a scribble PNG (with its classes)", False),
     "load_example": ("Load &example scribbles", (), "Load the scribbles bundled with the sample image", False),
+    "export_folder": ("&Export folder masks…", ("Ctrl+Shift+E",),
+                      "Write every image's mask (<image>.png, indexed) and classes.json into a folder", False),
+    "settings": ("Se&ttings…", ("Ctrl+,",), "Run settings (paper defaults), the work folder", False),
     "save_overlay": ("Also save colour &overlay", (), "Save <image>_overlay.png with the mask", True),
     "quit": ("&Quit", ("Ctrl+Q",), "Quit gdc-seg", False),
     "undo": ("&Undo", ("Ctrl+Z",), "Undo the last stroke or edit", False),
@@ -44,7 +50,7 @@ SPECS: dict[str, tuple[str, tuple[str, ...], str, bool]] = {
 }
 
 # shorter labels for the toolbar buttons
-TOOLBAR_TEXT = {"open": "Open", "save": "Save", "segment": "Segment", "auto": "Auto", "cancel": "Cancel",
+TOOLBAR_TEXT = {"open": "Open", "open_folder": "Folder", "previous_image": "◀ Prev", "next_image": "Next ▶", "save": "Save", "segment": "Segment", "auto": "Auto", "cancel": "Cancel",
                 "accept": "Accept", "edit_mask": "Correct mask", "overlay": "Overlay", "uncertainty": "Uncertainty"}
 
 
@@ -53,10 +59,15 @@ class WindowActions:
     """The main window's actions; ``classes[n]`` picks class row n (key n+1)."""
 
     open: QAction
+    open_folder: QAction
+    next_image: QAction
+    previous_image: QAction
     save: QAction
     save_to: QAction
     load_scribbles: QAction
     load_example: QAction
+    export_folder: QAction
+    settings: QAction
     save_overlay: QAction
     quit: QAction
     undo: QAction

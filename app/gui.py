@@ -1,12 +1,14 @@
 """``run_gui(argv)``: the QApplication, one Segmenter for the whole session, and the main window.
 
-``gdc-seg`` opens the bundled sample image; ``gdc-seg IMAGE`` opens IMAGE. The backbone weights are found by the
+``gdc-seg`` opens the bundled sample image; ``gdc-seg IMAGE`` opens IMAGE; ``gdc-seg FOLDER`` opens a folder of
+images (list, D / A navigation, autosave into ``FOLDER/gdc-seg/``). The backbone weights are found by the
 engine (``GDC_SEG_BACKBONE_WEIGHTS``, then the torch hub cache); the GUI never downloads them, so starting never
 waits on the network. Without them the engine's filter-bank stem is used and the status bar says so.
 """
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -15,9 +17,9 @@ from gdc_core import Segmenter, SegmenterConfig
 
 from .main_window import MainWindow
 from .resources import SAMPLE_IMAGE, resource_path
-from .settings import APPLICATION, ORGANISATION
+from .settings import APPLICATION, ORGANISATION, AppSettings
 
-USAGE = "usage: gdc-seg [IMAGE]   (headless: gdc-seg segment|batch|eval ..., see gdc-seg segment --help)"
+USAGE = "usage: gdc-seg [IMAGE]  or  gdc-seg FOLDER (its images, autosaved)   (headless: gdc-seg segment|batch|eval ..., see gdc-seg segment --help)"
 
 
 def create_application(argv: list[str]) -> QApplication:
@@ -35,7 +37,7 @@ def create_segmenter(config: SegmenterConfig) -> Segmenter:
 
 
 def run_gui(argv: list[str]) -> int:
-    """Open the main window on ``argv[0]`` (or the bundled sample) and run the event loop; returns the exit code."""
+    """Open the main window on ``argv[0]`` (an image or a folder; default the bundled sample) and run the event loop; returns the exit code."""
     if argv and argv[0] in ("-h", "--help"):
         print(USAGE)
         return 0
@@ -43,7 +45,7 @@ def run_gui(argv: list[str]) -> int:
         print(USAGE, file=sys.stderr)
         return 2
     app = create_application(argv)
-    config = SegmenterConfig()
+    config = AppSettings().engine_config(SegmenterConfig())  # the device chosen in Settings…
     try:
         segmenter = create_segmenter(config)
     except Exception as exc:  # e.g. a named weights file that cannot be read
@@ -51,6 +53,9 @@ def run_gui(argv: list[str]) -> int:
         return 1
     window = MainWindow(segmenter, config)
     window.show()
-    image = argv[0] if argv else str(resource_path(SAMPLE_IMAGE))
-    QTimer.singleShot(0, lambda: window.open_image(image))
+    target = argv[0] if argv else str(resource_path(SAMPLE_IMAGE))
+    if Path(target).is_dir():
+        QTimer.singleShot(0, lambda: window.open_folder(target))
+    else:
+        QTimer.singleShot(0, lambda: window.open_image(target))
     return app.exec()

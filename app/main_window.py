@@ -1,7 +1,9 @@
 """MainWindow: wires the canvas, the class panel, the actions and the segmentation controller together.
 
 It holds the run parameters (``config``, a :class:`gdc_core.SegmenterConfig`) and the current document; loading
-and saving go through :mod:`app.session`, runs through :class:`app.worker.SegmentationController`.
+and saving go through :mod:`app.session`, runs through :class:`app.worker.SegmentationController`. With a folder
+open (:class:`app.folder.FolderSession`) the image list is a dock, D / A switch images, and :class:`app.autosave.
+Autosave` keeps each image's work in the folder's sidecar folder.
 """
 from __future__ import annotations
 
@@ -16,14 +18,18 @@ from gdc_core import Segmenter, SegmenterConfig
 from gdc_core.io import IMAGE_SUFFIXES, ImageReadError
 
 from .actions import TextEntryKeyGuard, build_actions
+from .autosave import Autosave, UnsavedMarker
 from .canvas import BRUSH, ERASER, MAX_BRUSH, MIN_BRUSH, ImageCanvas
 from .document import MASK, SCRIBBLES, AnnotationDocument, Prediction
 from .exporting import WorkFileError, load_scribbles_file
+from .file_list import FileListPanel
+from .folder import FolderSession
 from .palette import LabelPalette, PalettePanel
 from .resources import SAMPLE_IMAGE, SAMPLE_SCRIBBLES, resource_path
 from .run_status import RunStatus
 from .session import default_output_folder, open_document, save_document
 from .settings import AppSettings
+from .settings_dialog import SettingsDialog
 from .worker import RunOutcome, RunProgress, SegmentationController, SegmentationJob
 
 MESSAGE_MS = 8000
@@ -35,13 +41,16 @@ class MainWindow(QMainWindow):
 
     def __init__(self, segmenter: Segmenter, config: SegmenterConfig | None = None):
         super().__init__()
-        self.config = config or SegmenterConfig()
         self.settings = AppSettings()
+        self.config = self.settings.engine_config(config or SegmenterConfig())
+        self.folder_session: FolderSession | None = None
         self.document: AnnotationDocument | None = None
         self.palette = LabelPalette(parent=self)
         self.canvas = ImageCanvas(self.palette)
         self.setCentralWidget(self.canvas)
         self.palette_panel = PalettePanel(self.palette)
+        self.file_list = FileListPanel()
+        self.autosave = Autosave(self.palette, self)
         self.controller = SegmentationController(segmenter, self)
         self.undo_group = QUndoGroup(self)
         self.actions = build_actions(self)
@@ -64,6 +73,13 @@ class MainWindow(QMainWindow):
         dock.setWidget(self.palette_panel)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.images_dock = QDockWidget("Images", self)
+        self.images_dock.setObjectName("images")
+        self.images_dock.setWidget(self.file_list)
+        self.images_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.images_dock)
+        self.images_dock.hide()  # shown with a folder
+        self.statusBar().addPermanentWidget(UnsavedMarker(self.autosave))
         self._connect()
         self._restore_settings()
         self._update_enabled()
@@ -74,8 +90,9 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         a = self.actions
         menus = {
-            "&File": [a.open, a.save, a.save_to, None, a.load_scribbles, a.load_example, None, a.save_overlay, None,
-                      a.quit],
+            "&File": [a.open, a.open_folder, a.previous_image, a.next_image, None, a.save, a.save_to, None,
+                      a.load_scribbles, a.load_example, None, a.export_folder, a.save_overlay, None, a.settings,
+                      None, a.quit],
             "&Edit": [a.undo, a.redo, None, a.clear_scribbles],
             "&Tools": [a.brush, a.eraser, a.shrink, a.grow, None, a.edit_mask, None, *a.classes],
             "&Segment": [a.segment, a.auto, a.cancel, None, a.accept],
@@ -96,7 +113,7 @@ class MainWindow(QMainWindow):
         toolbar.setObjectName("tools")
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        for entry in (a.open, a.save, None, a.brush, a.eraser, QLabel(" Size "), self.brush_spin, None, a.segment,
+        for entry in (a.open, a.open_folder, a.previous_image, a.next_image, a.save, None, a.brush, a.eraser, QLabel(" Size "), self.brush_spin, None, a.segment,
                       a.auto, a.cancel, None, a.accept, a.edit_mask, None, a.overlay, QLabel(" Opacity "),
                       self.opacity_slider, a.uncertainty):
             if entry is None:
@@ -114,6 +131,14 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         a, canvas, controller = self.actions, self.canvas, self.controller
         a.open.triggered.connect(self.choose_image)
+        a.open_folder.triggered.connect(self.choose_folder)
+        a.next_image.triggered.connect(lambda: self.go_to_neighbour(+1))
+        a.previous_image.triggered.connect(lambda: self.go_to_neighbour(-1))
+        a.export_folder.triggered.connect(self.choose_export_folder)
+        a.settings.triggered.connect(self.show_settings)
+        self.file_list.image_chosen.connect(self.open_image)
+        self.autosave.saved.connect(lambda message: self.file_list.refresh())
+        self.autosave.failed.connect(lambda message: self.statusBar().showMessage(message, 4 * MESSAGE_MS))
         a.save.triggered.connect(lambda: self.save())
         a.save_to.triggered.connect(self.choose_save_folder)
         a.load_scribbles.triggered.connect(self.choose_scribbles)
@@ -167,18 +192,26 @@ class MainWindow(QMainWindow):
         a.save_overlay.setChecked(self.settings.save_overlay)
         for action in (a.overlay, a.scribbles):
             action.setChecked(True)
+        geometry, state = self.settings.window_layout()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
 
     # ---- images and files -----------------------------------------------------------------------------------
     def open_image(self, path: str | Path) -> bool:
         """Open an image and resume its saved work; on failure a message is shown and nothing changes."""
         if not self._confirm_leave():
             return False
+        session = self.folder_session if self.folder_session and self.folder_session.index_of(path) >= 0 else None
         try:
-            document, warning = open_document(path, self.palette)
+            document, warning = open_document(path, self.palette, session.sidecar if session else None)
         except ImageReadError as exc:
             QMessageBox.warning(self, "Cannot open image", str(exc))
             return False
         self.set_document(document)
+        self.autosave.attach(document, session.sidecar if session else None)
+        self.file_list.set_current(document.path)
         self.settings.last_folder = str(Path(path).resolve().parent)
         height, width = document.shape
         self.statusBar().showMessage(f"Opened {document.path.name} ({width} x {height} pixels)", MESSAGE_MS)
@@ -205,6 +238,90 @@ class MainWindow(QMainWindow):
         self.setWindowModified(False)
         self._update_enabled()
 
+    # ---- folders --------------------------------------------------------------------------------------------
+    def open_folder(self, folder: str | Path) -> bool:
+        """Open a folder of images: its list in the Images dock, the first unfinished image on the canvas."""
+        custom = self.settings.sidecar_folder
+        try:
+            session = FolderSession(folder, Path(custom) / Path(folder).resolve().name if custom else None)
+        except OSError as exc:
+            QMessageBox.warning(self, "Cannot open folder", str(exc))
+            return False
+        if not session.images:
+            QMessageBox.warning(self, "No images", f"{session.folder} holds no PNG, JPEG, BMP, TIFF or WebP image.")
+            return False
+        if not self._confirm_leave():
+            return False
+        self.autosave.attach(None, None)  # the current image's work is saved (or discarded) now
+        self.folder_session = session
+        self.settings.last_image_folder = str(session.folder)
+        self.file_list.set_session(session)
+        self.images_dock.show()
+        first = session.neighbour(None, +1, unfinished_only=True) or session.images[0]
+        opened = self.open_image(first)
+        self._update_enabled()
+        return opened
+
+    def choose_folder(self) -> None:
+        start = self.settings.last_image_folder or self.settings.last_folder
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of images", start)
+        if folder:
+            self.open_folder(folder)
+
+    def go_to_neighbour(self, step: int) -> bool:
+        """Save the current image's work and show the next (+1) or previous (-1) image of the folder (only
+        unfinished ones when the list is filtered)."""
+        if self.folder_session is None:
+            return False
+        current = self.document.path if self.document is not None else None
+        target = self.folder_session.neighbour(current, step, self.file_list.unfinished_only.isChecked())
+        if target is None:
+            self.statusBar().showMessage("No next image." if step > 0 else "No previous image.", MESSAGE_MS)
+            return False
+        return self.open_image(target)
+
+    def choose_export_folder(self) -> None:
+        if self.folder_session is None:
+            return
+        start = str(self.folder_session.folder.parent / f"{self.folder_session.folder.name}_masks")
+        folder = QFileDialog.getExistingDirectory(self, "Export the folder's masks into", start)
+        if folder:
+            self.export_folder(folder)
+
+    def export_folder(self, out: str | Path) -> bool:
+        """Save the current work, then write every image's mask and classes.json into ``out``."""
+        if self.folder_session is None or not self.autosave.flush():
+            return False
+        try:
+            report = self.folder_session.export(out)
+        except OSError as exc:
+            QMessageBox.critical(self, "Export failed", f"The masks were not exported:\n{exc}")
+            return False
+        self.file_list.refresh()
+        text = f"Exported {len(report.written)} masks and classes.json to {out}."
+        if report.without_mask:
+            text += f"\n{len(report.without_mask)} images have no mask yet: {', '.join(report.without_mask[:10])}"
+        if report.problems:
+            text += "\n\nProblems:\n" + "\n".join(report.problems)
+        QMessageBox.information(self, "Export", text)
+        return True
+
+    def show_settings(self) -> None:
+        dialog = SettingsDialog(self.config, self.settings.sidecar_folder, self)
+        if not dialog.exec():
+            return
+        self.apply_settings(dialog.config(), dialog.sidecar_folder())
+
+    def apply_settings(self, config: SegmenterConfig, sidecar_folder: str | None = None) -> None:
+        """Use ``config`` from the next run on and keep it (and the work folder) for later sessions."""
+        device_changed = config.device != self.config.device
+        self.config = config
+        self.settings.save_engine_config(config)
+        if sidecar_folder is not None:
+            self.settings.sidecar_folder = sidecar_folder
+        self.statusBar().showMessage("Settings saved" + (": the device changes at the next start." if device_changed
+                                                          else ", used from the next run on."), MESSAGE_MS)
+
     def choose_image(self) -> None:
         patterns = " ".join(f"*{suffix}" for suffix in IMAGE_SUFFIXES)
         path, _ = QFileDialog.getOpenFileName(self, "Open image", self.settings.last_folder,
@@ -216,6 +333,8 @@ class MainWindow(QMainWindow):
         """Save mask, scribbles and classes (and the overlay if chosen); a failure is shown and nothing is lost."""
         if self.document is None:
             return False
+        if folder is None and self.autosave.active:
+            folder = self.autosave.folder
         alpha = self.opacity_slider.value() / 100 if self.actions.save_overlay.isChecked() else None
         try:
             written = save_document(self.document, self.palette, folder, alpha)
@@ -223,6 +342,10 @@ class MainWindow(QMainWindow):
             QMessageBox.critical(self, "Save failed",
                                  f"The work was not saved:\n{exc}\n\nIt is still open: try File > Save to folder….")
             return False
+        if self.autosave.active and Path(folder) == self.autosave.folder:
+            self.autosave.last_error = None
+            self.autosave.dirty_changed.emit(False)
+            self.file_list.refresh()
         names = ", ".join(path.name for path in written)
         self.statusBar().showMessage(f"Saved {names} in {written[0].parent}", MESSAGE_MS)
         return True
@@ -259,7 +382,11 @@ class MainWindow(QMainWindow):
 
     def _confirm_leave(self) -> bool:
         """True when the current work may be left: it is saved, or the user saved or discarded it."""
-        if self.document is None or self.document.undo_stack.isClean():
+        if self.document is None:
+            return True
+        if self.autosave.active and self.autosave.flush():
+            return True
+        if self.document.undo_stack.isClean() and self.autosave.last_error is None:
             return True
         answer = QMessageBox.question(
             self, "Unsaved work", f"Save the work on {self.document.path.name} first?",
@@ -393,10 +520,14 @@ class MainWindow(QMainWindow):
         a.load_example.setEnabled(has_document and document.path is not None
                                   and document.path.resolve() == resource_path(SAMPLE_IMAGE).resolve())
         a.cancel.setEnabled(self.controller.busy)
+        for action in (a.next_image, a.previous_image, a.export_folder):
+            action.setEnabled(self.folder_session is not None)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._confirm_leave():
             event.ignore()
             return
+        self.autosave.attach(None, None)
+        self.settings.save_window_layout(self.saveGeometry(), self.saveState())
         self.controller.shutdown()
         event.accept()

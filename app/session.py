@@ -27,15 +27,17 @@ def default_output_folder(image_path: str | Path) -> Path:
     return image_path.parent
 
 
-def open_document(image_path: str | Path, palette: LabelPalette) -> tuple[AnnotationDocument, str | None]:
-    """Read an image and resume its saved work (scribbles, mask, classes) when there is some.
+def open_document(image_path: str | Path, palette: LabelPalette, folder: str | Path | None = None
+                  ) -> tuple[AnnotationDocument, str | None]:
+    """Read an image and resume its saved work (scribbles, mask, classes) from ``folder`` (default:
+    :func:`default_output_folder`; a folder session's sidecar folder) when there is some.
 
     Returns the document and a warning for the user when saved work exists but could not be used (the image still
     opens; the files stay untouched until the next save). Raises gdc_core.io.ImageReadError for a bad image.
     The palette takes the saved class list, if any.
     """
     document = AnnotationDocument(read_image(image_path), image_path)
-    paths = WorkPaths.beside(image_path, default_output_folder(image_path))
+    paths = WorkPaths.beside(image_path, folder if folder is not None else default_output_folder(image_path))
     if not has_work(paths):
         return document, None
     try:
@@ -60,16 +62,18 @@ def classes_to_save(document: AnnotationDocument, palette: LabelPalette) -> list
 
 
 def save_document(document: AnnotationDocument, palette: LabelPalette, folder: str | Path | None = None,
-                  overlay_alpha: float | None = None) -> list[Path]:
+                  overlay_alpha: float | None = None, accept_prediction: bool = True) -> list[Path]:
     """Save the document's work (see :mod:`exporting`) in ``folder`` (default: :func:`default_output_folder`).
 
     A prediction on screen that was not accepted yet is accepted first (one undo step): what is shown is saved.
+    Autosave passes ``accept_prediction=False``: it saves the scribbles and the mask as they are, and a
+    prediction stays a proposal until the user accepts it (or leaves the image, which saves with the default).
     Returns the files written; raises OSError when a file cannot be written (the files already on disk are
     then unchanged or completely replaced, never half-written).
     """
     if document.path is None:
         raise ValueError("this image has no file name to name its work after")
-    if document.prediction is not None:
+    if accept_prediction and document.prediction is not None:
         document.accept_prediction()
     paths = WorkPaths.beside(document.path, folder if folder is not None else default_output_folder(document.path))
     written = save_work(paths, image=document.image, scribbles=document.scribbles, mask=document.mask,

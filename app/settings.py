@@ -6,10 +6,18 @@ temporary folder (see tests/app/conftest.py).
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings
+from dataclasses import fields
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from gdc_core import SegmenterConfig
 
 ORGANISATION = "gdc-seg"
 APPLICATION = "gdc-seg"
+
+# the engine settings the Settings dialog offers (SegmenterConfig field names), kept under "engine/<name>"
+ENGINE_FIELDS = ("steps", "samples", "sigma", "lr", "superpixels", "context_conv", "class_weighting", "max_side",
+                 "device")
 
 
 class AppSettings:
@@ -73,3 +81,64 @@ class AppSettings:
     @last_folder.setter
     def last_folder(self, value: str) -> None:
         self._store.setValue("files/last_folder", str(value))
+
+    @property
+    def last_image_folder(self) -> str:
+        """The last folder opened with File > Open folder ('' when none)."""
+        return str(self._store.value("files/last_image_folder", ""))
+
+    @last_image_folder.setter
+    def last_image_folder(self, value: str) -> None:
+        self._store.setValue("files/last_image_folder", str(value))
+
+    @property
+    def sidecar_folder(self) -> str:
+        """Where a folder's work is saved: '' for the default ``<folder>/gdc-seg``, else a folder of its own
+        (each image folder then gets ``<that folder>/<image folder name>``)."""
+        return str(self._store.value("files/sidecar_folder", ""))
+
+    @sidecar_folder.setter
+    def sidecar_folder(self, value: str) -> None:
+        self._store.setValue("files/sidecar_folder", str(value))
+
+    def window_layout(self) -> tuple[QByteArray | None, QByteArray | None]:
+        """(geometry, dock and toolbar state) saved by :meth:`save_window_layout`, or None each."""
+        geometry, state = self._store.value("window/geometry"), self._store.value("window/state")
+        return (geometry if isinstance(geometry, QByteArray) else None,
+                state if isinstance(state, QByteArray) else None)
+
+    def save_window_layout(self, geometry: QByteArray, state: QByteArray) -> None:
+        self._store.setValue("window/geometry", geometry)
+        self._store.setValue("window/state", state)
+
+    def engine_config(self, base: SegmenterConfig | None = None) -> SegmenterConfig:
+        """``base`` (default: the paper's values) with the saved engine settings applied; a saved value that is
+        garbled or invalid is ignored (that setting keeps its ``base`` value)."""
+        config = base or SegmenterConfig()
+        types = {f.name: type(getattr(config, f.name)) for f in fields(config)}
+        for name in ENGINE_FIELDS:
+            raw = self._store.value(f"engine/{name}")
+            if raw is None:
+                continue
+            try:
+                config = config.replace(**{name: types[name](raw)})
+            except (TypeError, ValueError):
+                continue
+        return config
+
+    def save_engine_config(self, config: SegmenterConfig) -> None:
+        """Keep ``config``'s engine settings; values equal to the paper's defaults are removed, so a later change
+        of the defaults reaches users who never changed that setting."""
+        defaults = SegmenterConfig()
+        for name in ENGINE_FIELDS:
+            value = getattr(config, name)
+            if value == getattr(defaults, name):
+                self._store.remove(f"engine/{name}")
+            else:
+                self._store.setValue(f"engine/{name}", value)
+
+    def reset_engine_config(self) -> None:
+        self._store.remove("engine")
+
+    def sync(self) -> None:
+        self._store.sync()

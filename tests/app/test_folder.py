@@ -1,0 +1,126 @@
+"""Folders: the image list in natural order, per-image status from the sidecar files, next / previous (D / A,
+PgDn / PgUp) saving the work before switching, the "unfinished only" filter, ``gdc-seg FOLDER``, and export."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import Qt
+
+from app import gui
+from app.folder import EXPORTED, SCRIBBLED, SEGMENTED, UNTOUCHED, FolderSession, natural_key
+from app.main_window import MainWindow
+from gdc_core.io import read_label_map
+from qt_helpers import TINY, drag, make_image
+
+
+@pytest.fixture
+def folder(tmp_path):
+    images = tmp_path / "shots"
+    images.mkdir()
+    for name in ("img10.png", "img2.png", "img1.png"):
+        Image.fromarray(make_image()).save(images / name)
+    (images / "notes.txt").write_text("not an image")
+    return images
+
+
+@pytest.fixture
+def folder_window(qtbot, segmenter, folder) -> MainWindow:
+    main = MainWindow(segmenter, TINY)
+    qtbot.addWidget(main)
+    main.resize(900, 600)
+    main.show()
+    qtbot.waitExposed(main)
+    main.activateWindow()
+    qtbot.waitUntil(main.isActiveWindow)
+    assert main.open_folder(folder)
+    return main
+
+
+def test_natural_order_and_status_from_sidecar_files(folder):
+    session = FolderSession(folder)
+    assert [p.name for p in session.images] == ["img1.png", "img2.png", "img10.png"]
+    assert sorted(["a10", "a9", "A1"], key=natural_key) == ["A1", "a9", "a10"]
+    assert session.sidecar == folder.resolve() / "gdc-seg"
+    first, second, third = session.images
+    assert session.status(first) == UNTOUCHED
+    session.sidecar.mkdir()
+    (session.sidecar / "img2_scribbles.png").write_bytes(b"")
+    assert session.status(second) == SCRIBBLED
+    assert session.neighbour(first, +1, unfinished_only=False) == second
+    assert session.neighbour(third, +1) is None and session.neighbour(first, -1) is None
+
+
+def test_next_and_previous_save_the_work_before_switching(qtbot, folder_window, folder, message_boxes):
+    window = folder_window
+    assert window.document.path.name == "img1.png" and window.images_dock.isVisible()
+    assert window.file_list.rows() == [("img1.png", UNTOUCHED), ("img2.png", UNTOUCHED), ("img10.png", UNTOUCHED)]
+    drag(qtbot, window.canvas, [(8, 10), (8, 38)])
+    qtbot.keyClick(window.canvas, Qt.Key.Key_D)  # saved (no waiting for the autosave delay), then switched
+    assert window.document.path.name == "img2.png"
+    sidecar = folder / "gdc-seg"
+    assert (sidecar / "img1_scribbles.png").is_file() and (sidecar / "img1_classes.json").is_file()
+    assert window.file_list.rows()[0] == ("img1.png", SCRIBBLED)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_PageDown)
+    assert window.document.path.name == "img10.png"
+    qtbot.keyClick(window.canvas, Qt.Key.Key_PageUp)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_A)
+    assert window.document.path.name == "img1.png"
+    assert (window.document.scribbles != 255).any()  # resumed from the sidecar
+    assert not message_boxes.shown
+
+
+def test_unfinished_filter_skips_images_with_a_mask(qtbot, folder_window, folder):
+    window = folder_window
+    sidecar = folder / "gdc-seg"
+    sidecar.mkdir(exist_ok=True)
+    mask = np.zeros((48, 64), np.uint8)
+    Image.fromarray(mask, mode="L").save(sidecar / "img2_mask.png")
+    window.file_list.unfinished_only.setChecked(True)
+    assert [name for name, _ in window.file_list.rows()] == ["img1.png", "img10.png"]
+    assert window.go_to_neighbour(+1)
+    assert window.document.path.name == "img10.png"
+    window.file_list.unfinished_only.setChecked(False)
+    assert ("img2.png", SEGMENTED) in window.file_list.rows()
+
+
+def test_clicking_a_row_opens_that_image(qtbot, folder_window):
+    window = folder_window
+    item = window.file_list.list.item(2)
+    window.file_list.list.itemClicked.emit(item)
+    assert window.document.path.name == "img10.png"
+
+
+def test_gdc_seg_folder_opens_the_folder(monkeypatch, qtbot, segmenter, folder):
+    seen = {}
+    monkeypatch.setattr(gui, "create_segmenter", lambda config: segmenter)
+
+    def fake_exec(app):
+        window = next(w for w in app.topLevelWidgets() if isinstance(w, MainWindow))
+        qtbot.waitUntil(lambda: window.document is not None)
+        seen["name"], seen["session"] = window.document.path.name, window.folder_session
+        window.close()
+        return 0
+
+    monkeypatch.setattr(type(gui.create_application([])), "exec", fake_exec)
+    assert gui.run_gui([str(folder)]) == 0
+    assert seen["name"] == "img1.png" and len(seen["session"]) == 3
+
+
+def test_export_writes_indexed_masks_named_after_the_images_and_classes_json(qtbot, folder_window, folder, tmp_path):
+    window = folder_window
+    mask = np.zeros((48, 64), np.uint8)
+    mask[:, 32:] = 1
+    window.document.replace_work(window.document.scribbles, mask, text="test mask")
+    out = tmp_path / "masks"
+    assert window.export_folder(out)
+    exported = out / "img1.png"
+    with Image.open(exported) as image:
+        assert image.mode == "P"
+    assert np.array_equal(read_label_map(exported), mask)
+    classes = json.loads((out / "classes.json").read_text())
+    assert [c["id"] for c in classes["classes"]][:2] == [0, 1] and all("colour" in c for c in classes["classes"])
+    assert not (out / "img2.png").exists()
+    assert window.file_list.rows()[0] == ("img1.png", EXPORTED)
