@@ -1,6 +1,7 @@
 """Autosave of the current image's work into its folder session's sidecar folder.
 
-Every change of the document (a stroke, an undo, a class edit: anything that moves its undo stack) restarts a
+Every change of the document (a stroke, an undo: anything that moves its undo stack) or of the class list (a
+rename or recolour, which the undo stack does not see) restarts a
 short single-shot timer; when it fires, the work is saved through :func:`app.session.save_document` (atomic
 writes, so a crash or kill during a save leaves the previous files whole). :meth:`Autosave.flush` saves at once,
 before switching images or closing.
@@ -40,6 +41,8 @@ class Autosave(QObject):
         self.document: AnnotationDocument | None = None
         self.folder: Path | None = None
         self.last_error: str | None = None
+        self._classes_changed = False
+        palette.changed.connect(self._palette_changed)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(delay_ms)
@@ -55,6 +58,7 @@ class Autosave(QObject):
             except (RuntimeError, TypeError):  # already gone
                 pass
         self.document, self.folder, self.last_error = document, Path(folder) if folder else None, None
+        self._classes_changed = False  # the palette follows the new image's saved classes: not an edit
         if document is not None:
             document.undo_stack.indexChanged.connect(self._changed)
         self.dirty_changed.emit(self.dirty)
@@ -66,11 +70,17 @@ class Autosave(QObject):
     @property
     def dirty(self) -> bool:
         """The document has changes not on disk (or the last save failed)."""
-        return self.active and (not self.document.undo_stack.isClean() or self.last_error is not None)
+        return self.active and (not self.document.undo_stack.isClean() or self._classes_changed
+                                or self.last_error is not None)
 
     @property
     def pending(self) -> bool:
         return self._timer.isActive()
+
+    def _palette_changed(self) -> None:
+        if self.active:
+            self._classes_changed = True
+            self._changed()
 
     def _changed(self, *_) -> None:
         if self.active:
@@ -91,10 +101,15 @@ class Autosave(QObject):
             self.dirty_changed.emit(True)
             self.failed.emit(self.last_error)
             return False
-        self.last_error = None
-        self.dirty_changed.emit(False)
+        self.mark_saved()
         self.saved.emit(f"Saved {self.document.path.name} ({len(written)} files)")
         return True
+
+    def mark_saved(self) -> None:
+        """The work was just saved into :attr:`folder` (by autosave or File > Save)."""
+        self.last_error = None
+        self._classes_changed = False
+        self.dirty_changed.emit(False)
 
     def flush(self) -> bool:
         """Save now (accepting a prediction on screen), e.g. before switching images or closing."""

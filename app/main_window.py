@@ -79,7 +79,8 @@ class MainWindow(QMainWindow):
         self.images_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.images_dock)
         self.images_dock.hide()  # shown with a folder
-        self.statusBar().addPermanentWidget(UnsavedMarker(self.autosave))
+        self.unsaved_marker = UnsavedMarker(self.autosave)
+        self.statusBar().addPermanentWidget(self.unsaved_marker)
         self._connect()
         self._restore_settings()
         self._update_enabled()
@@ -343,8 +344,7 @@ class MainWindow(QMainWindow):
                                  f"The work was not saved:\n{exc}\n\nIt is still open: try File > Save to folder….")
             return False
         if self.autosave.active and Path(folder) == self.autosave.folder:
-            self.autosave.last_error = None
-            self.autosave.dirty_changed.emit(False)
+            self.autosave.mark_saved()
             self.file_list.refresh()
         names = ", ".join(path.name for path in written)
         self.statusBar().showMessage(f"Saved {names} in {written[0].parent}", MESSAGE_MS)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from app import gui
 from app.folder import EXPORTED, SCRIBBLED, SEGMENTED, UNTOUCHED, FolderSession, natural_key
@@ -97,14 +98,14 @@ def test_gdc_seg_folder_opens_the_folder(monkeypatch, qtbot, segmenter, folder):
     seen = {}
     monkeypatch.setattr(gui, "create_segmenter", lambda config: segmenter)
 
-    def fake_exec(app):
-        window = next(w for w in app.topLevelWidgets() if isinstance(w, MainWindow))
-        qtbot.waitUntil(lambda: window.document is not None)
-        seen["name"], seen["session"] = window.document.path.name, window.folder_session
-        window.close()
+    def fake_exec(self):
+        QApplication.processEvents()
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+        seen["name"], seen["session"] = windows[-1].document.path.name, windows[-1].folder_session
+        windows[-1].close()
         return 0
 
-    monkeypatch.setattr(type(gui.create_application([])), "exec", fake_exec)
+    monkeypatch.setattr(QApplication, "exec", fake_exec)
     assert gui.run_gui([str(folder)]) == 0
     assert seen["name"] == "img1.png" and len(seen["session"]) == 3
 
