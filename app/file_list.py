@@ -66,7 +66,9 @@ class FileListPanel(QWidget):
         statuses = self.session.statuses()
         counts = {status: list(statuses.values()).count(status) for status in STATUS_COLOURS}
         self.summary.setText(f"{self.session.folder.name}: {len(statuses)} images, "
-                             f"{counts[SEGMENTED] + counts[EXPORTED]} with a mask, {counts[EXPORTED]} exported")
+                             f"{counts[SEGMENTED] + counts[EXPORTED]} with a mask, {counts[EXPORTED]} exported"
+                             + (f"; left out (same name as another image): {', '.join(p.name for p in self.session.skipped)}"
+                                if self.session.skipped else ""))
         for image, status in statuses.items():
             if self.unfinished_only.isChecked() and status not in UNFINISHED and image != self.current:
                 continue

@@ -82,10 +82,10 @@ class MainWindow(QMainWindow):
         self.unsaved_marker = UnsavedMarker(self.autosave)
         self.statusBar().addPermanentWidget(self.unsaved_marker)
         self._connect()
+        self.resize(1280, 820)  # the saved layout, if any, replaces it
         self._restore_settings()
         self._update_enabled()
         self.setWindowTitle("gdc-seg")
-        self.resize(1280, 820)
 
     # ---- construction ---------------------------------------------------------------------------------------
     def _build_menus(self) -> None:

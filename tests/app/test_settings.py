@@ -1,0 +1,83 @@
+"""Settings kept between sessions in a temporary QSettings: engine settings (paper defaults, a way back to them),
+the work folder, window layout and the last folder."""
+from __future__ import annotations
+
+from PIL import Image
+from PySide6.QtCore import QSettings
+
+from app.main_window import MainWindow
+from app.settings import AppSettings
+from app.settings_dialog import SettingsDialog
+from gdc_core import SegmenterConfig
+from qt_helpers import TINY, make_image
+
+PAPER = SegmenterConfig()
+
+
+def test_engine_settings_persist_and_restore_to_paper_defaults(qtbot):
+    dialog = SettingsDialog(PAPER)
+    qtbot.addWidget(dialog)
+    dialog.steps.setValue(20)
+    dialog.samples.setValue(10)
+    dialog.sigma.setValue(0.3)
+    dialog.lr.setValue(0.02)
+    dialog.superpixels.setValue(500)
+    dialog.context_conv.setCurrentText("normal")
+    dialog.class_weighting.setCurrentText("paper")
+    dialog.max_side.setValue(512)
+    dialog.device.setCurrentText("cpu")
+    chosen = dialog.config()
+    AppSettings().save_engine_config(chosen)
+
+    restored = AppSettings().engine_config()  # a fresh object reads the stored values back
+    assert (restored.steps, restored.samples, restored.sigma, restored.lr, restored.superpixels,
+            restored.context_conv, restored.class_weighting, restored.max_side, restored.device) == \
+        (20, 10, 0.3, 0.02, 500, "normal", "paper", 512, "cpu")
+
+    dialog.restore.click()
+    assert dialog.config() == PAPER
+    AppSettings().save_engine_config(dialog.config())
+    assert AppSettings().engine_config() == PAPER
+
+
+def test_garbled_stored_values_fall_back_to_defaults():
+    store = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "gdc-seg", "gdc-seg")
+    store.setValue("engine/steps", "many")
+    store.setValue("engine/sigma", -4)
+    store.setValue("engine/samples", 7)
+    store.sync()
+    config = AppSettings().engine_config()
+    assert config.steps == PAPER.steps and config.sigma == PAPER.sigma and config.samples == 7
+
+
+def test_an_invalid_value_is_refused_by_the_dialog(qtbot):
+    dialog = SettingsDialog(PAPER)
+    qtbot.addWidget(dialog)
+    dialog.context_conv.addItem("dilated:0")
+    dialog.context_conv.setCurrentText("dilated:0")
+    dialog.accept()
+    assert dialog.result() == 0 and "dilated" in dialog.error.text()
+
+
+def test_the_window_uses_keeps_and_reloads_its_settings(qtbot, segmenter, tmp_path):
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    Image.fromarray(make_image()).save(folder / "one.png")
+    window = MainWindow(segmenter, TINY)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.apply_settings(TINY.replace(steps=4, sigma=0.1), str(tmp_path / "work"))
+    assert window.config.steps == 4
+    assert window.open_folder(folder)
+    assert window.folder_session.sidecar == (tmp_path / "work" / "shots").resolve()
+    window.resize(700, 500)  # within the offscreen screen
+    window.close()
+
+    again = MainWindow(segmenter, TINY)
+    qtbot.addWidget(again)
+    assert again.config.steps == 4 and again.config.sigma == 0.1
+    assert again.config.samples == TINY.samples  # settings never changed keep the given values
+    assert again.settings.last_image_folder == str(folder.resolve())
+    assert again.settings.sidecar_folder == str(tmp_path / "work")
+    assert again.size().width() == 700 and again.size().height() == 500
