@@ -115,6 +115,8 @@ def test_a_new_image_key_reloads_the_image(qtbot, controller, segmenter):
     flipped = SegmentationJob(102, make_image()[:, ::-1].copy(), scribbles(), TINY)
     with qtbot.waitSignal(controller.idle, timeout=60_000):
         controller.submit(flipped)
-    first, second = (o.result.labels for o in seen["succeeded"])
+    # The refined masks may coincide (both follow the strokes and the centre edge); the network's probabilities
+    # on the mirrored picture cannot.
+    first, second = (o.result.probabilities for o in seen["succeeded"])
     assert segmenter.image_shape == (48, 64)
-    assert not np.array_equal(first, second) or len(np.unique(first)) == 1
+    assert not np.allclose(first, second)
