@@ -129,9 +129,13 @@ class FolderSession:
         """Write every image's saved mask as ``<out>/<stem>.png`` and the merged class list as ``<out>/classes.json``.
 
         Each file is written atomically; an image whose files cannot be used is reported and skipped. Raises
-        OSError when the output folder cannot be created or written.
+        OSError when the output folder cannot be created or written, ValueError when it is the image folder or
+        the sidecar folder (``<stem>.png`` there would replace images or work files).
         """
-        out = Path(out)
+        out = Path(out).resolve()
+        if out in (self.folder, self.sidecar):
+            raise ValueError(f"{out}: choose another folder for the exported masks (they would replace the "
+                             f"{'images' if out == self.folder else 'saved work'} there)")
         out.mkdir(parents=True, exist_ok=True)
         report = ExportReport()
         merged: dict[int, LabelClass] = {}

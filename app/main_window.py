@@ -138,6 +138,7 @@ class MainWindow(QMainWindow):
         a.export_folder.triggered.connect(self.choose_export_folder)
         a.settings.triggered.connect(self.show_settings)
         self.file_list.image_chosen.connect(self.open_image)
+        self.file_list.unfinished_only.toggled.connect(lambda on: setattr(self.settings, "unfinished_only", on))
         self.autosave.saved.connect(lambda message: self.file_list.refresh())
         self.autosave.failed.connect(lambda message: self.statusBar().showMessage(message, 4 * MESSAGE_MS))
         a.save.triggered.connect(lambda: self.save())
@@ -193,6 +194,7 @@ class MainWindow(QMainWindow):
         a.save_overlay.setChecked(self.settings.save_overlay)
         for action in (a.overlay, a.scribbles):
             action.setChecked(True)
+        self.file_list.unfinished_only.setChecked(self.settings.unfinished_only)
         geometry, state = self.settings.window_layout()
         if geometry is not None:
             self.restoreGeometry(geometry)
@@ -295,7 +297,7 @@ class MainWindow(QMainWindow):
             return False
         try:
             report = self.folder_session.export(out)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             QMessageBox.critical(self, "Export failed", f"The masks were not exported:\n{exc}")
             return False
         self.file_list.refresh()
@@ -389,7 +391,8 @@ class MainWindow(QMainWindow):
         if self.document.undo_stack.isClean() and self.autosave.last_error is None:
             return True
         answer = QMessageBox.question(
-            self, "Unsaved work", f"Save the work on {self.document.path.name} first?",
+            self, "Unsaved work", (f"{self.autosave.last_error}\n\n" if self.autosave.last_error else "")
+            + f"Save the work on {self.document.path.name} first?",
             QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Save)
         if answer == QMessageBox.StandardButton.Save:

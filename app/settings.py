@@ -101,6 +101,15 @@ class AppSettings:
     def sidecar_folder(self, value: str) -> None:
         self._store.setValue("files/sidecar_folder", str(value))
 
+    @property
+    def unfinished_only(self) -> bool:
+        """The image list shows (and next / previous visit) only images without a mask."""
+        return self._bool("files/unfinished_only", False)
+
+    @unfinished_only.setter
+    def unfinished_only(self, value: bool) -> None:
+        self._store.setValue("files/unfinished_only", bool(value))
+
     def window_layout(self) -> tuple[QByteArray | None, QByteArray | None]:
         """(geometry, dock and toolbar state) saved by :meth:`save_window_layout`, or None each."""
         geometry, state = self._store.value("window/geometry"), self._store.value("window/state")

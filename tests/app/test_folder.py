@@ -125,3 +125,13 @@ def test_export_writes_indexed_masks_named_after_the_images_and_classes_json(qtb
     assert [c["id"] for c in classes["classes"]][:2] == [0, 1] and all("colour" in c for c in classes["classes"])
     assert not (out / "img2.png").exists()
     assert window.file_list.rows()[0] == ("img1.png", EXPORTED)
+
+
+@pytest.mark.parametrize("where", ["images", "sidecar"])
+def test_export_refuses_the_image_and_sidecar_folders(qtbot, folder_window, folder, message_boxes, where):
+    window = folder_window
+    before = (folder / "img1.png").read_bytes()
+    window.document.replace_work(window.document.scribbles, np.zeros((48, 64), np.uint8), text="test mask")
+    assert not window.export_folder(folder if where == "images" else folder / "gdc-seg")
+    assert "choose another folder" in message_boxes.texts()
+    assert (folder / "img1.png").read_bytes() == before

@@ -71,6 +71,7 @@ def test_the_window_uses_keeps_and_reloads_its_settings(qtbot, segmenter, tmp_pa
     assert window.config.steps == 4
     assert window.open_folder(folder)
     assert window.folder_session.sidecar == (tmp_path / "work" / "shots").resolve()
+    window.file_list.unfinished_only.setChecked(True)
     window.resize(700, 500)  # within the offscreen screen
     window.close()
 
@@ -80,4 +81,5 @@ def test_the_window_uses_keeps_and_reloads_its_settings(qtbot, segmenter, tmp_pa
     assert again.config.samples == TINY.samples  # settings never changed keep the given values
     assert again.settings.last_image_folder == str(folder.resolve())
     assert again.settings.sidecar_folder == str(tmp_path / "work")
+    assert again.file_list.unfinished_only.isChecked()
     assert again.size().width() == 700 and again.size().height() == 500
