@@ -50,7 +50,8 @@ SPECS: dict[str, tuple[str, tuple[str, ...], str, bool]] = {
 }
 
 # shorter labels for the toolbar buttons
-TOOLBAR_TEXT = {"open": "Open", "open_folder": "Folder", "previous_image": "◀ Prev", "next_image": "Next ▶", "save": "Save", "segment": "Segment", "auto": "Auto", "cancel": "Cancel",
+TOOLBAR_TEXT = {"open": "Open", "open_folder": "Folder", "previous_image": "◀ Prev", "next_image": "Next ▶",
+                "save": "Save", "segment": "Segment", "auto": "Auto", "cancel": "Cancel",
                 "accept": "Accept", "edit_mask": "Correct mask", "overlay": "Overlay", "uncertainty": "Uncertainty"}
 
 

@@ -67,8 +67,8 @@ class FileListPanel(QWidget):
         counts = {status: list(statuses.values()).count(status) for status in STATUS_COLOURS}
         self.summary.setText(f"{self.session.folder.name}: {len(statuses)} images, "
                              f"{counts[SEGMENTED] + counts[EXPORTED]} with a mask, {counts[EXPORTED]} exported"
-                             + (f"; left out (same name as another image): {', '.join(p.name for p in self.session.skipped)}"
-                                if self.session.skipped else ""))
+                             + (f"; left out (same name as another image): "
+                                f"{', '.join(p.name for p in self.session.skipped)}" if self.session.skipped else ""))
         for image, status in statuses.items():
             if self.unfinished_only.isChecked() and status not in UNFINISHED and image != self.current:
                 continue

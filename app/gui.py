@@ -19,7 +19,8 @@ from .main_window import MainWindow
 from .resources import SAMPLE_IMAGE, resource_path
 from .settings import APPLICATION, ORGANISATION, AppSettings
 
-USAGE = "usage: gdc-seg [IMAGE]  or  gdc-seg FOLDER (its images, autosaved)   (headless: gdc-seg segment|batch|eval ..., see gdc-seg segment --help)"
+USAGE = ("usage: gdc-seg [IMAGE]  or  gdc-seg FOLDER (its images, autosaved)   "
+         "(headless: gdc-seg segment|batch|eval ..., see gdc-seg segment --help)")
 
 
 def create_application(argv: list[str]) -> QApplication:
@@ -37,7 +38,8 @@ def create_segmenter(config: SegmenterConfig) -> Segmenter:
 
 
 def run_gui(argv: list[str]) -> int:
-    """Open the main window on ``argv[0]`` (an image or a folder; default the bundled sample) and run the event loop; returns the exit code."""
+    """Open the main window on ``argv[0]`` (an image or a folder; default the bundled sample) and run the event
+    loop; returns the exit code."""
     if argv and argv[0] in ("-h", "--help"):
         print(USAGE)
         return 0

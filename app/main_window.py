@@ -114,7 +114,8 @@ class MainWindow(QMainWindow):
         toolbar.setObjectName("tools")
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        for entry in (a.open, a.open_folder, a.previous_image, a.next_image, a.save, None, a.brush, a.eraser, QLabel(" Size "), self.brush_spin, None, a.segment,
+        for entry in (a.open, a.open_folder, a.previous_image, a.next_image, a.save, None, a.brush, a.eraser,
+                      QLabel(" Size "), self.brush_spin, None, a.segment,
                       a.auto, a.cancel, None, a.accept, a.edit_mask, None, a.overlay, QLabel(" Opacity "),
                       self.opacity_slider, a.uncertainty):
             if entry is None:
