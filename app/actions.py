@@ -17,6 +17,7 @@ MAX_CLASS_KEYS = 9
 SPECS: dict[str, tuple[str, tuple[str, ...], str, bool]] = {
     "open": ("&Open image…", ("Ctrl+O",), "Open an image", False),
     "open_folder": ("Open &folder…", ("Ctrl+U",), "Open a folder of images: work is autosaved per image", False),
+    "reopen_folder": ("&Reopen last folder", ("Ctrl+Shift+U",), "Open the folder worked on last time", False),
     "next_image": ("&Next image", ("D", "PgDown"), "Save and go to the next image of the folder", False),
     "previous_image": ("&Previous image", ("A", "PgUp"), "Save and go to the previous image of the folder", False),
     "save": ("&Save", ("Ctrl+S",), "Save mask, scribbles and classes (in a folder: into its work folder)", False),
@@ -61,6 +62,7 @@ class WindowActions:
 
     open: QAction
     open_folder: QAction
+    reopen_folder: QAction
     next_image: QAction
     previous_image: QAction
     save: QAction

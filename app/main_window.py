@@ -91,7 +91,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         a = self.actions
         menus = {
-            "&File": [a.open, a.open_folder, a.previous_image, a.next_image, None, a.save, a.save_to, None,
+            "&File": [a.open, a.open_folder, a.reopen_folder, a.previous_image, a.next_image, None, a.save, a.save_to, None,
                       a.load_scribbles, a.load_example, None, a.export_folder, a.save_overlay, None, a.settings,
                       None, a.quit],
             "&Edit": [a.undo, a.redo, None, a.clear_scribbles],
@@ -134,6 +134,7 @@ class MainWindow(QMainWindow):
         a, canvas, controller = self.actions, self.canvas, self.controller
         a.open.triggered.connect(self.choose_image)
         a.open_folder.triggered.connect(self.choose_folder)
+        a.reopen_folder.triggered.connect(lambda: self.open_folder(self.settings.last_image_folder))
         a.next_image.triggered.connect(lambda: self.go_to_neighbour(+1))
         a.previous_image.triggered.connect(lambda: self.go_to_neighbour(-1))
         a.export_folder.triggered.connect(self.choose_export_folder)
@@ -526,6 +527,9 @@ class MainWindow(QMainWindow):
         a.cancel.setEnabled(self.controller.busy)
         for action in (a.next_image, a.previous_image, a.export_folder):
             action.setEnabled(self.folder_session is not None)
+        last = self.settings.last_image_folder
+        a.reopen_folder.setEnabled(bool(last) and Path(last).is_dir())
+        a.reopen_folder.setStatusTip(f"Open {last}" if last else "No folder opened yet")
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._confirm_leave():

@@ -82,4 +82,7 @@ def test_the_window_uses_keeps_and_reloads_its_settings(qtbot, segmenter, tmp_pa
     assert again.settings.last_image_folder == str(folder.resolve())
     assert again.settings.sidecar_folder == str(tmp_path / "work")
     assert again.file_list.unfinished_only.isChecked()
+    assert again.actions.reopen_folder.isEnabled()
+    again.actions.reopen_folder.trigger()
+    assert again.folder_session.folder == folder.resolve() and again.document.path.name == "one.png"
     assert again.size().width() == 700 and again.size().height() == 500
