@@ -2,9 +2,12 @@
 
 Every change of the document (a stroke, an undo: anything that moves its undo stack) or of the class list (a
 rename or recolour, which the undo stack does not see) restarts a
-short single-shot timer; when it fires, the work is saved through :func:`app.session.save_document` (atomic
-writes, so a crash or kill during a save leaves the previous files whole). :meth:`Autosave.flush` saves at once,
-before switching images or closing.
+short single-shot timer; when it fires, the work is copied (:func:`app.session.snapshot_work`, tens of
+milliseconds at 24 MP) and written on a background thread (:func:`app.session.write_snapshot`: PNG encoding of a
+24 MP photo's layers takes about half a second, which would otherwise stall the brush). Writes are atomic, so a
+crash or kill during a save leaves the previous files whole. The document is marked clean only if nothing changed
+while the copy was being written. :meth:`Autosave.flush` waits for a write in flight, then saves synchronously
+(through :func:`app.session.save_document`), before switching images, exporting or closing.
 
 A failed save (read-only folder, full disk) is never swallowed: :attr:`Autosave.failed` carries the message, the
 document stays marked unsaved (its undo stack is not set clean), :class:`UnsavedMarker` shows it in the status
@@ -13,6 +16,7 @@ the image) accepts it first, as File > Save does, so what the user last saw is w
 """
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -20,7 +24,7 @@ from PySide6.QtWidgets import QLabel
 
 from .document import AnnotationDocument
 from .palette import LabelPalette
-from .session import save_document
+from .session import save_document, snapshot_work, write_snapshot
 
 DELAY_MS = 1500
 
@@ -34,6 +38,7 @@ class Autosave(QObject):
     saved = Signal(str)
     failed = Signal(str)
     dirty_changed = Signal(bool)
+    _written = Signal(object, object, object)  # (token, files written or None, error or None), from the writer
 
     def __init__(self, palette: LabelPalette, parent: QObject | None = None, delay_ms: int = DELAY_MS):
         super().__init__(parent)
@@ -42,16 +47,22 @@ class Autosave(QObject):
         self.folder: Path | None = None
         self.last_error: str | None = None
         self._classes_changed = False
+        self._classes_generation = 0  # counts class-list edits, to tell whether one happened during a write
+        self._generation = 0  # counts saves; a background result of an older save is ignored
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdc-seg-autosave")
+        self._future: Future | None = None
+        self._written.connect(self._background_done)
         palette.changed.connect(self._palette_changed)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(delay_ms)
-        self._timer.timeout.connect(lambda: self.save_now(accept_prediction=False))
+        self._timer.timeout.connect(self.save_in_background)
 
     def attach(self, document: AnnotationDocument | None, folder: str | Path | None) -> None:
         """Follow ``document`` (saving into ``folder``; None: no autosave). The previous one is not saved here:
         flush it before."""
         self._timer.stop()
+        self._wait()
         if self.document is not None:
             try:
                 self.document.undo_stack.indexChanged.disconnect(self._changed)
@@ -80,6 +91,7 @@ class Autosave(QObject):
     def _palette_changed(self) -> None:
         if self.active:
             self._classes_changed = True
+            self._classes_generation += 1
             self._changed()
 
     def _changed(self, *_) -> None:
@@ -87,9 +99,66 @@ class Autosave(QObject):
             self._timer.start()
             self.dirty_changed.emit(self.dirty)
 
-    def save_now(self, accept_prediction: bool = False) -> bool:
-        """Save if there is anything to save; True when the work is on disk afterwards."""
+    def save_in_background(self) -> None:
+        """Copy the work now and write it on the writer thread (one write at a time: a change during a write
+        restarts the timer, and the next write follows)."""
         self._timer.stop()
+        if not self.dirty:
+            return
+        if self._future is not None and not self._future.done():
+            self._timer.start()  # try again after this write
+            return
+        try:
+            snapshot = snapshot_work(self.document, self.palette, self.folder)
+        except ValueError as exc:
+            self._report_failure(exc)
+            return
+        self._generation += 1
+        token = (self._generation, self.document, self.document.undo_stack.index(), self._classes_generation)
+        self._future = self._pool.submit(self._write, snapshot, token)
+
+    def _write(self, snapshot, token) -> None:  # on the writer thread
+        try:
+            self._written.emit(token, write_snapshot(snapshot), None)
+        except Exception as exc:  # noqa: BLE001 - every failure is reported to the user, none is lost
+            self._written.emit(token, None, exc)
+
+    def _background_done(self, token, written, error) -> None:
+        generation, document, index, classes_generation = token
+        if generation != self._generation or document is not self.document:
+            return  # a later save (or another image) took over
+        if error is not None:
+            self._report_failure(error)
+            return
+        if document.undo_stack.index() == index and classes_generation == self._classes_generation:
+            document.undo_stack.setClean()
+            self.mark_saved()
+        else:  # changed while being written: the timer is running again for the newer state
+            self.last_error = None
+        self.saved.emit(f"Saved {document.path.name} ({len(written)} files)")
+
+    def _report_failure(self, exc: BaseException) -> None:
+        self.last_error = f"Autosave failed, the work on {self.document.path.name} is NOT saved: {exc}"
+        self.dirty_changed.emit(True)
+        self.failed.emit(self.last_error)
+
+    def _wait(self) -> None:
+        """Let a write in flight finish (its result is then superseded by whatever comes next)."""
+        if self._future is not None:
+            self._future.result()
+            self._future = None
+
+    def shutdown(self) -> None:
+        """Finish a write in flight and stop the writer thread (the window calls it when closing)."""
+        self._timer.stop()
+        self._wait()
+        self._pool.shutdown(wait=True)
+
+    def save_now(self, accept_prediction: bool = False) -> bool:
+        """Save at once, on this thread, if there is anything to save; True when the work is on disk afterwards."""
+        self._timer.stop()
+        self._wait()
+        self._generation += 1  # a background result still queued is out of date now
         if not self.active:
             return True
         if not self.dirty and not (accept_prediction and self.document.prediction is not None):
@@ -97,9 +166,7 @@ class Autosave(QObject):
         try:
             written = save_document(self.document, self.palette, self.folder, accept_prediction=accept_prediction)
         except (OSError, ValueError) as exc:
-            self.last_error = f"Autosave failed, the work on {self.document.path.name} is NOT saved: {exc}"
-            self.dirty_changed.emit(True)
-            self.failed.emit(self.last_error)
+            self._report_failure(exc)
             return False
         self.mark_saved()
         self.saved.emit(f"Saved {self.document.path.name} ({len(written)} files)")

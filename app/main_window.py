@@ -536,6 +536,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.autosave.attach(None, None)
+        self.autosave.shutdown()
         self.settings.save_window_layout(self.saveGeometry(), self.saveState())
         self.controller.shutdown()
         event.accept()

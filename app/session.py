@@ -3,6 +3,7 @@ navigation and autosave) go through. No widgets here; errors are raised for the 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -53,12 +54,44 @@ def open_document(image_path: str | Path, palette: LabelPalette, folder: str | P
 def classes_to_save(document: AnnotationDocument, palette: LabelPalette) -> list[LabelClass]:
     """The palette's classes, plus a default entry for any id the layers use that the palette no longer has (e.g. a
     class removed after it was predicted), so that every saved file can be loaded again."""
-    classes = list(palette.classes())
-    used = set(np.unique(document.scribbles).tolist())
-    if document.mask is not None:
-        used |= set(np.unique(document.mask).tolist())
-    missing = sorted(used - set(palette.ids()) - {NO_LABEL})
+    return complete_classes(palette.classes(), document.scribbles, document.mask)
+
+
+def complete_classes(classes, scribbles: np.ndarray, mask: np.ndarray | None) -> list[LabelClass]:
+    """``classes`` plus a default entry for every id the layers use that is not among them (no Qt: thread-safe)."""
+    classes = list(classes)
+    used = set(np.unique(scribbles).tolist())
+    if mask is not None:
+        used |= set(np.unique(mask).tolist())
+    missing = sorted(used - {c.id for c in classes} - {NO_LABEL})
     return classes + [LabelClass(class_id, f"class {class_id}", default_colour(class_id)) for class_id in missing]
+
+
+@dataclass(frozen=True)
+class WorkSnapshot:
+    """A copy of one image's work, taken on the GUI thread, that :func:`write_snapshot` can save on another."""
+
+    paths: WorkPaths
+    image: np.ndarray
+    scribbles: np.ndarray
+    mask: np.ndarray | None
+    classes: tuple[LabelClass, ...]
+
+
+def snapshot_work(document: AnnotationDocument, palette: LabelPalette, folder: str | Path) -> WorkSnapshot:
+    """Copy the scribbles and mask (a few tens of milliseconds at 24 MP) and the class list, as they are now."""
+    if document.path is None:
+        raise ValueError("this image has no file name to name its work after")
+    mask = document.mask.copy() if document.mask is not None else None
+    return WorkSnapshot(WorkPaths.beside(document.path, folder), document.image, document.scribbles.copy(), mask,
+                        tuple(palette.classes()))
+
+
+def write_snapshot(snapshot: WorkSnapshot) -> list[Path]:
+    """Save a :class:`WorkSnapshot` (atomic writes; raises OSError). Touches no Qt object: runs on any thread."""
+    classes = complete_classes(snapshot.classes, snapshot.scribbles, snapshot.mask)
+    return save_work(snapshot.paths, image=snapshot.image, scribbles=snapshot.scribbles, mask=snapshot.mask,
+                     classes=classes)
 
 
 def save_document(document: AnnotationDocument, palette: LabelPalette, folder: str | Path | None = None,

@@ -44,14 +44,15 @@ def test_a_stroke_is_autosaved_after_a_short_delay(qtbot, segmenter, folder):
     qtbot.keyClick(window.canvas, Qt.Key.Key_2)
     drag(qtbot, window.canvas, [(50, 10), (50, 38)])
     assert window.autosave.dirty
-    qtbot.waitUntil(lambda: (sidecar / "a_scribbles.png").is_file(), timeout=5000)
+    qtbot.waitUntil(lambda: not window.autosave.dirty, timeout=5000)  # written on the writer thread, then clean
     saved = read_label_map(sidecar / "a_scribbles.png")
     assert np.array_equal(saved, window.document.scribbles)
     assert set(np.unique(saved).tolist()) == {window.palette.ids()[1], 255}
     assert (sidecar / "a_classes.json").is_file()
     assert not window.autosave.dirty and window.document.undo_stack.isClean()
     qtbot.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # an undo is a change too
-    qtbot.waitUntil(lambda: (read_label_map(sidecar / "a_scribbles.png") == 255).all(), timeout=5000)
+    qtbot.waitUntil(lambda: not window.autosave.dirty, timeout=5000)
+    assert (read_label_map(sidecar / "a_scribbles.png") == 255).all()
 
 
 def test_reopening_the_folder_restores_scribbles_mask_and_classes(qtbot, segmenter, folder):
@@ -109,7 +110,7 @@ def test_a_failed_save_is_shown_and_the_work_stays_unsaved(qtbot, segmenter, fol
     # the disk is fine again: the next change saves everything
     monkeypatch.undo()
     drag(qtbot, window.canvas, [(20, 10), (20, 38)])
-    qtbot.waitUntil(lambda: (sidecar / "a_scribbles.png").is_file(), timeout=5000)
+    qtbot.waitUntil(lambda: not window.autosave.dirty, timeout=5000)
     assert np.array_equal(read_label_map(sidecar / "a_scribbles.png"), window.document.scribbles)
     assert not window.autosave.dirty and window.autosave.last_error is None
 
@@ -120,7 +121,8 @@ def test_a_class_rename_alone_is_autosaved(qtbot, segmenter, folder):
     qtbot.waitUntil(lambda: not window.autosave.dirty, timeout=5000)
     window.palette.rename(window.palette.ids()[0], "sky")
     assert window.autosave.dirty and "Unsaved" in window.unsaved_marker.text()
-    qtbot.waitUntil(lambda: '"sky"' in (folder / "gdc-seg" / "a_classes.json").read_text(), timeout=5000)
+    qtbot.waitUntil(lambda: not window.autosave.dirty, timeout=5000)
+    assert '"sky"' in (folder / "gdc-seg" / "a_classes.json").read_text()
     assert not window.autosave.dirty and "Saved" in window.unsaved_marker.text()
 
 
@@ -132,6 +134,30 @@ def test_a_read_only_sidecar_folder_is_reported(qtbot, segmenter, folder, messag
         pass
     assert window.autosave.dirty
     assert (folder / "gdc-seg").read_text() == "a file where the folder should be"
+
+
+def test_a_change_during_a_background_write_is_not_marked_saved(qtbot, segmenter, folder, monkeypatch):
+    window = open_window(qtbot, segmenter, folder, delay_ms=60_000)
+    sidecar = folder / "gdc-seg"
+    drag(qtbot, window.canvas, [(8, 10), (8, 38)])
+    real_write = __import__("app.autosave", fromlist=["write_snapshot"]).write_snapshot
+    started = []
+
+    def slow_write(snapshot):
+        started.append(1)
+        import time
+        time.sleep(0.3)
+        return real_write(snapshot)
+
+    monkeypatch.setattr("app.autosave.write_snapshot", slow_write)
+    window.autosave.save_in_background()
+    qtbot.waitUntil(lambda: bool(started), timeout=5000)
+    drag(qtbot, window.canvas, [(50, 10), (50, 38)])  # while the first state is being written
+    with qtbot.waitSignal(window.autosave.saved, timeout=5000):
+        pass
+    assert window.autosave.dirty  # the file holds the first stroke only
+    assert window.autosave.flush() and not window.autosave.dirty
+    assert np.array_equal(read_label_map(sidecar / "a_scribbles.png"), window.document.scribbles)
 
 
 def test_an_interrupted_save_leaves_the_previous_file_whole(qtbot, segmenter, folder, monkeypatch):
