@@ -529,7 +529,7 @@ class MainWindow(QMainWindow):
             action.setEnabled(self.folder_session is not None)
         last = self.settings.last_image_folder
         a.reopen_folder.setEnabled(bool(last) and Path(last).is_dir())
-        a.reopen_folder.setStatusTip(f"Open {last}" if last else "No folder opened yet")
+        a.reopen_folder.setToolTip(f"Open {last} (Ctrl+Shift+U)" if last else "No folder opened yet")
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._confirm_leave():

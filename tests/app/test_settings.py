@@ -86,3 +86,19 @@ def test_the_window_uses_keeps_and_reloads_its_settings(qtbot, segmenter, tmp_pa
     again.actions.reopen_folder.trigger()
     assert again.folder_session.folder == folder.resolve() and again.document.path.name == "one.png"
     assert again.size().width() == 700 and again.size().height() == 500
+
+
+def test_settings_menu_applies_and_keeps_the_dialog_result(qtbot, segmenter, monkeypatch):
+    window = MainWindow(segmenter, TINY)
+    qtbot.addWidget(window)
+
+    def exec_(dialog):
+        dialog.steps.setValue(7)
+        dialog.device.setCurrentText("cpu")
+        return 1
+
+    monkeypatch.setattr(SettingsDialog, "exec", exec_)
+    window.actions.settings.trigger()
+    assert window.config.steps == 7 and window.config.samples == TINY.samples
+    assert AppSettings().engine_config().steps == 7 and AppSettings().engine_config().device == "cpu"
+    assert "next start" in window.statusBar().currentMessage()
