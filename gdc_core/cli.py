@@ -89,7 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     batch = commands.add_parser("batch", parents=shared, help="segment every image of a folder")
     batch.add_argument("images", type=Path, metavar="IMAGES_DIR")
-    batch.add_argument("--scribbles", type=Path, required=True, help="folder of <image stem>.png scribbles")
+    batch.add_argument("--scribbles", type=Path, default=None,
+                       help="folder of <stem>.png or <stem>_scribbles.png scribbles (default: IMAGES_DIR/gdc-seg, "
+                            "the app's autosave folder)")
     batch.add_argument("--out", type=Path, required=True, help="folder for the <image stem>.png masks")
     batch.add_argument("--overlay", type=Path, metavar="DIR", help="also write overlays into this folder")
     batch.add_argument("--uncertainty", type=Path, metavar="DIR", help="also write uncertainties into this folder")
@@ -192,9 +194,13 @@ def load_inputs(image_path: Path, scribbles_path: Path) -> tuple[np.ndarray, np.
 
 
 def find_scribbles(image_path: Path, scribbles_dir: Path) -> Path | None:
-    """The scribble file of an image in a batch: ``<scribbles_dir>/<image stem>.png``; None when there is none."""
-    candidate = scribbles_dir / f"{image_path.stem}.png"
-    return candidate if candidate.is_file() else None
+    """The scribble file of an image in a batch: ``<scribbles_dir>/<image stem>.png``, else the app's autosave
+    name ``<image stem>_scribbles.png``; None when there is neither."""
+    for name in (f"{image_path.stem}.png", f"{image_path.stem}_scribbles.png"):
+        candidate = scribbles_dir / name
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def list_images(folder: Path) -> list[Path]:
@@ -278,6 +284,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     """Segment every image of a folder that has scribbles and no mask yet; summary line on stdout."""
     config = config_from_args(args)
     images = list_images(args.images)
+    if args.scribbles is None:
+        args.scribbles = args.images / "gdc-seg"
     if not args.scribbles.is_dir():
         raise CliError(f"{args.scribbles}: no such folder")
     check_outputs((args.out, args.overlay, args.uncertainty), (args.images, args.scribbles))

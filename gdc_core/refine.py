@@ -39,7 +39,7 @@ def parse_refine(spec: str) -> tuple[str, ...]:
 
 
 def refine_labels(image: np.ndarray, probabilities: np.ndarray, strokes: np.ndarray, stages: tuple[str, ...], *,
-                  iterations: int = 5, max_side: int = 1024) -> np.ndarray:
+                  iterations: int = 5, max_side: int = 512) -> np.ndarray:
     """Apply refinement ``stages`` to the network's decision.
 
     Args:
@@ -48,7 +48,8 @@ def refine_labels(image: np.ndarray, probabilities: np.ndarray, strokes: np.ndar
         strokes: (H, W) uint8 class indices 0..K-1 on strokes, NO_LABEL elsewhere.
         stages: subset of STAGES, in order.
         iterations: GrabCut iterations.
-        max_side: the stages run at most at this resolution (longer side, pixels).
+        max_side: the stages run at most at this resolution (longer side, pixels): GrabCut at 1 MP cost 10 s
+            of a 17 s run on a busy 2-core machine, at 512 px it stays well under a second.
 
     Returns:
         (H, W) uint8 class indices; stroke pixels always keep their class.

@@ -213,6 +213,17 @@ def test_batch_skips_and_reports(tmp_path, capsys):
     assert "0 done, 3 skipped, 1 failed" in capsys.readouterr().out  # a is now done: skipped on the rerun
 
 
+def test_batch_reads_the_apps_autosaved_scribbles_by_default(tmp_path, capsys):
+    images = tmp_path / "images"
+    write_pair(images, "a", scribbles_dir=images / "gdc-seg")
+    (images / "gdc-seg" / "a.png").rename(images / "gdc-seg" / "a_scribbles.png")  # the app's sidecar name
+    out = tmp_path / "masks"
+    assert main(["batch", str(images), "--out", str(out), *TINY]) == 0
+    assert "1 done" in capsys.readouterr().out
+    with Image.open(out / "a.png") as mask:
+        assert mask.mode == "P"
+
+
 def test_batch_bad_folders_are_exit_2(tmp_path, capsys):
     status = main(["batch", str(tmp_path / "nowhere"), "--scribbles", str(tmp_path), "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
