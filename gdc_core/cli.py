@@ -1,7 +1,7 @@
 """The headless ``gdc-seg`` subcommands (never imports Qt).
 
     gdc-seg segment IMAGE --scribbles SCRIB.png --out MASK.png [--overlay OUT.png] [--uncertainty OUT.png]
-    gdc-seg batch IMAGES_DIR --scribbles DIR --out DIR [--overlay DIR] [--uncertainty DIR]
+    gdc-seg batch IMAGES_DIR [--scribbles DIR] --out DIR [--overlay DIR] [--uncertainty DIR]
     gdc-seg eval DATA_DIR [--method gdc|grabcut|watershed|random_walker] [--limit N] [--json]
 
 All three take the run options (``--conv``, ``--steps``, ... ``--backbone-weights``, ``--require-pretrained``).
