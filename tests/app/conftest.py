@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.main_window import MainWindow
 from gdc_core import Segmenter, SegmenterConfig
-from qt_helpers import TINY, make_image
+from qt_helpers import make_image, shown_window
 
 # the machines running these tests are shared: torch's default thread pool then oversubscribes the cores and a
 # tiny run takes seconds instead of tens of milliseconds
@@ -96,12 +96,6 @@ def image_path(tmp_path) -> Path:
 @pytest.fixture
 def window(qtbot, segmenter, image_path) -> MainWindow:
     """The main window on a 64 x 48 image, shown and active, with tiny runs."""
-    main = MainWindow(segmenter, TINY)
-    qtbot.addWidget(main)
-    main.resize(900, 600)
-    main.show()
-    qtbot.waitExposed(main)
-    main.activateWindow()
-    qtbot.waitUntil(main.isActiveWindow)  # the window's shortcuts only work in the active window
+    main = shown_window(qtbot, segmenter)
     assert main.open_image(image_path)
     return main

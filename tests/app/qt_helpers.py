@@ -42,3 +42,17 @@ def paint_two_classes(qtbot, window) -> None:
     drag(qtbot, canvas, [(8, 10), (8, 38)])
     qtbot.keyClick(canvas, Qt.Key.Key_2)
     drag(qtbot, canvas, [(50, 10), (50, 38)])
+
+
+def shown_window(qtbot, segmenter, config=TINY):
+    """A MainWindow with tiny runs, shown and active (its shortcuts only work in the active window)."""
+    from app.main_window import MainWindow
+
+    main = MainWindow(segmenter, config)
+    qtbot.addWidget(main)
+    main.resize(900, 600)
+    main.show()
+    qtbot.waitExposed(main)
+    main.activateWindow()
+    qtbot.waitUntil(main.isActiveWindow)
+    return main

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 import gdc_core.io
 from app.main_window import MainWindow
 from gdc_core.io import read_label_map
-from qt_helpers import TINY, drag, make_image
+from qt_helpers import drag, make_image, shown_window
 
 
 @pytest.fixture
@@ -26,14 +26,8 @@ def folder(tmp_path):
 
 
 def open_window(qtbot, segmenter, folder, delay_ms=50) -> MainWindow:
-    main = MainWindow(segmenter, TINY)
+    main = shown_window(qtbot, segmenter)
     main.autosave._timer.setInterval(delay_ms)
-    qtbot.addWidget(main)
-    main.resize(900, 600)
-    main.show()
-    qtbot.waitExposed(main)
-    main.activateWindow()
-    qtbot.waitUntil(main.isActiveWindow)
     assert main.open_folder(folder)
     return main
 

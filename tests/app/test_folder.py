@@ -14,7 +14,7 @@ from app import gui
 from app.folder import EXPORTED, SCRIBBLED, SEGMENTED, UNTOUCHED, FolderSession, natural_key
 from app.main_window import MainWindow
 from gdc_core.io import read_label_map
-from qt_helpers import TINY, drag, make_image
+from qt_helpers import drag, make_image, shown_window
 
 
 @pytest.fixture
@@ -29,13 +29,7 @@ def folder(tmp_path):
 
 @pytest.fixture
 def folder_window(qtbot, segmenter, folder) -> MainWindow:
-    main = MainWindow(segmenter, TINY)
-    qtbot.addWidget(main)
-    main.resize(900, 600)
-    main.show()
-    qtbot.waitExposed(main)
-    main.activateWindow()
-    qtbot.waitUntil(main.isActiveWindow)
+    main = shown_window(qtbot, segmenter)
     assert main.open_folder(folder)
     return main
 
