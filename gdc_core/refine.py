@@ -13,6 +13,11 @@ wrong where a superpixel crosses an edge. Two stages, each optional (``Segmenter
     object they meant); regions that touch none are given the nearest kept label. This removes specks and
     fills holes the annotator never asked for, the same prior marker-based watershed has built in.
 
+With both (``grabcut+seeded``, the default) the seeded clean-up runs before GrabCut too, so that GrabCut's
+colour models are learnt from regions anchored to the strokes rather than from the network's stray specks, and
+again after it. Measured (mIoU, grabcut-dev / voc-dev / acdc-dev): clean-up after GrabCut only 91.5 / 73.4 /
+78.6; before and after 92.3 / 81.7 / 79.0.
+
 Both run at a bounded resolution; the decision is brought back to full size where it differs from the network's.
 """
 from __future__ import annotations
@@ -67,6 +72,8 @@ def refine_labels(image: np.ndarray, probabilities: np.ndarray, strokes: np.ndar
         small_decision, small_strokes = decision, strokes
     result = small_decision.astype(np.uint8)
     if "grabcut" in stages:
+        if "seeded" in stages:
+            result = keep_seeded_regions(result, small_strokes)
         result = grabcut_labels(image, result, small_strokes, probabilities.shape[0], iterations)
     if "seeded" in stages:
         result = keep_seeded_regions(result, small_strokes)
