@@ -117,6 +117,8 @@ class LightweightSegNet(nn.Module):
         The classifier's 3x3 conv needs both branches at the 3x3 neighbourhood of each position; those
         neighbourhoods are deduplicated and the branches evaluated there alone (the GDC drawing fresh offsets
         for each of them). Only the 1x1 fuse runs over the whole map, since GDC taps may land anywhere.
+        Rows are fetched with ``F.embedding``, whose backward pass is deterministic on a CPU (advanced indexing's
+        is not: two runs with the same seed gave different weights with 2 threads).
         """
         if not self.supports_sparse:
             raise NotImplementedError("the deformable branch is evaluated densely only")
@@ -128,10 +130,10 @@ class LightweightSegNet(nn.Module):
         needed, inverse = torch.unique(hidden_taps, return_inverse=True)
         real = needed < pixels
         needed = needed.clamp(max=pixels - 1)
-        local = self._taps_at(fused_padded[zero_padded_taps(needed, height, width)], self.local)
+        local = self._taps_at(F.embedding(zero_padded_taps(needed, height, width), fused_padded), self.local)
         context = self._context_at(fused, fused_padded, needed, height, width)
         both = torch.cat([F.relu(local), F.relu(context)], dim=1) * real.unsqueeze(1)
-        hidden = F.relu(self._taps_at(both[inverse], self.classifier_hidden))
+        hidden = F.relu(self._taps_at(F.embedding(inverse, both), self.classifier_hidden))
         return hidden @ self.classifier_out.weight[:, :, 0, 0].t() + self.classifier_out.bias
 
     @staticmethod
@@ -143,9 +145,9 @@ class LightweightSegNet(nn.Module):
     def _context_at(self, fused, fused_padded, positions, height, width) -> torch.Tensor:
         if isinstance(self.context, GaussianDynamicConv2d):
             offsets = self.context.offsets_at(positions, height, width)
-            return self._taps_at(fused[displaced_sources(positions, offsets, height, width)], self.context)
+            return self._taps_at(F.embedding(displaced_sources(positions, offsets, height, width), fused), self.context)
         dilation = self.context.dilation[0]
-        return self._taps_at(fused_padded[zero_padded_taps(positions, height, width, dilation)], self.context)
+        return self._taps_at(F.embedding(zero_padded_taps(positions, height, width, dilation), fused_padded), self.context)
 
     @torch.no_grad()
     def sample_probabilities(self, features: torch.Tensor, samples: int, chunk: int = 10):
