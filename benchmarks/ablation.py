@@ -91,7 +91,8 @@ def main() -> None:
     existing = {(p.stem.split("__")[0], p.stem.split("__")[1]): json.loads(p.read_text()) for p in OUT.glob("*.json")}
     markdown = ("# Quality ablation\n\nProduced by `python benchmarks/ablation.py` (one confusion matrix per folder, "
                 "see `gdc-seg eval`); ImageNet stem from `../shared/weights`. mIoU and mean foreground IoU in %, "
-                "seconds per image on one shared CPU core.\n\n" + table({**existing, **done}, folders) + "\n")
+                "seconds per image on one shared CPU core. An empty cell has not been measured yet: run the script again, "
+                "it resumes from the cached cells in docs/ablation/.\n\n" + table({**existing, **done}, folders) + "\n")
     (ROOT / "docs" / "ablation.md").write_text(markdown)
     print(markdown)
 
