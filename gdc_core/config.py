@@ -45,6 +45,9 @@ class SegmenterConfig:
             ``deformable`` (learned offsets) or ``uniform`` (random offsets from a uniform law, Table VII).
         pixels_per_step: labelled pixels per SGD step, drawn class-stratified and evaluated sparsely (an
             unbiased minibatch estimate of the full loss); 0 = the full map every step.
+        settle_after: Monte-Carlo passes over the whole map before pixels on which all of them agree stop being
+            sampled (the rest of the ``samples`` passes run at the other pixels only); 0 = every pixel gets every
+            pass.
         literal: the paper-literal reference implementation: full-map loss every step and one full forward
             pass per sample (ignores pixels_per_step); kept for benchmarks and reproduction.
         width: channels after the 1x1 fuse and in each branch of the GDC module.
@@ -72,6 +75,7 @@ class SegmenterConfig:
     sigma: float = 0.2
     context_conv: str = "gdc"
     pixels_per_step: int = 512
+    settle_after: int = 10
     literal: bool = False
     width: int = 32
     class_weighting: str = "balanced"
@@ -91,8 +95,8 @@ class SegmenterConfig:
         for name in ("steps", "warm_steps", "samples", "width", "superpixels", "max_side"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be at least 1 (got {getattr(self, name)!r})")
-        if self.preview_every < 0 or self.pixels_per_step < 0:
-            raise ValueError("preview_every and pixels_per_step must be 0 or more")
+        if self.preview_every < 0 or self.pixels_per_step < 0 or self.settle_after < 0:
+            raise ValueError("preview_every, pixels_per_step and settle_after must be 0 or more")
         if not self.lr > 0:
             raise ValueError(f"lr must be positive (got {self.lr!r})")
         if not 0 <= self.momentum < 1:

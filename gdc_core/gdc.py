@@ -22,12 +22,30 @@ CENTRE_TAP = 4
 OFFSET_LAWS = ("gaussian", "uniform")
 
 
+# Taps that move along y (ey != 0) and along x (ex != 0): 6 each. The centre tap never moves and the four axial
+# taps move along one axis only, so a draw needs 12 magnitudes per position, not 18.
+Y_TAPS = (0, 1, 2, 6, 7, 8)
+X_TAPS = (0, 2, 3, 5, 6, 8)
+DRAWS = len(Y_TAPS) + len(X_TAPS)
+
+
 def _draw_magnitudes(shape: tuple[int, ...], sigma: float, law: str, generator, device) -> torch.Tensor:
+    """(*shape, DRAWS) float32 offset magnitudes in units of the map's size: the y ones of Y_TAPS, then the x ones of
+    X_TAPS. One shared draw order, so every consumer of a generator sees the same offsets."""
     if law not in OFFSET_LAWS:
         raise ValueError(f"unknown offset law {law!r}; choose one of {OFFSET_LAWS}")
+    shape = (*shape, DRAWS)
     if law == "gaussian":
         return torch.randn(shape, generator=generator, device=device).abs_().mul_(sigma)
     return torch.rand(shape, generator=generator, device=device)
+
+
+def _pixel_steps(magnitude: torch.Tensor, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Magnitudes (..., DRAWS) -> signed whole-pixel steps (dy of Y_TAPS (..., 6), dx of X_TAPS (..., 6)), float."""
+    directions = TAP_DIRECTIONS.to(device=magnitude.device, dtype=magnitude.dtype)
+    dy = magnitude[..., :len(Y_TAPS)].mul(height).floor_().mul_(directions[list(Y_TAPS), 0])
+    dx = magnitude[..., len(Y_TAPS):].mul(width).floor_().mul_(directions[list(X_TAPS), 1])
+    return dy, dx
 
 
 def sample_offsets(
@@ -45,19 +63,52 @@ def sample_offsets(
     ``gaussian``: |N(0, sigma)| per axis (Eq. 3), times the map's size on that axis, truncated, times the tap's
     direction. ``uniform``: U(0, 1) times the map's size (the paper's "random dynamic convolution" control,
     Table VII: any position in the tap's direction, no preference for near ones). The centre tap is always 0.
+    Same draws as :func:`sample_sources` for the same generator state.
     """
-    magnitude = _draw_magnitudes((batch, 9, 2, height, width), sigma, law, generator, device)
-    scale = torch.tensor([height, width], dtype=magnitude.dtype, device=magnitude.device).view(1, 1, 2, 1, 1)
-    pixels = magnitude.mul_(scale).floor_().long()
-    return pixels * TAP_DIRECTIONS.to(pixels.device).view(1, 9, 2, 1, 1)
+    dy, dx = _pixel_steps(_draw_magnitudes((batch, height, width), sigma, law, generator, device), height, width)
+    offsets = torch.zeros(batch, height, width, 9, 2, dtype=torch.long, device=dy.device)
+    offsets[..., list(Y_TAPS), 0] = dy.long()
+    offsets[..., list(X_TAPS), 1] = dx.long()
+    return offsets.permute(0, 3, 4, 1, 2).contiguous()
+
+
+def sample_sources(batch: int, height: int, width: int, sigma: float, *, law: str = "gaussian",
+                   generator: torch.Generator | None = None, device=None) -> torch.Tensor:
+    """Fresh offsets as flat source indices, clamped to the map: LongTensor (batch, height * width, 9).
+
+    Equal to ``tap_indices(sample_offsets(...)).transpose(1, 2)`` for the same generator state, without
+    materialising the (batch, 9, 2, h, w) offsets. The 12 moving coordinates of each position are clamped, then
+    one small matmul places them in the 9 flat indices y * width + x (taps that do not move on an axis take the
+    position's own coordinate); float arithmetic is exact here (float64 past 2**24 pixels).
+    """
+    magnitude = _draw_magnitudes((batch, height, width), sigma, law, generator, device)
+    dtype = torch.float32 if height * width < 2**24 else torch.float64
+    dev = magnitude.device
+    moves = len(Y_TAPS)
+    directions = TAP_DIRECTIONS.to(device=dev, dtype=dtype)
+    ys = torch.arange(height, device=dev, dtype=dtype).view(height, 1, 1)
+    xs = torch.arange(width, device=dev, dtype=dtype).view(1, width, 1)
+    coords = magnitude.to(dtype)
+    coords[..., :moves].mul_(height).floor_().mul_(directions[list(Y_TAPS), 0]).add_(ys).clamp_(0, height - 1)
+    coords[..., moves:].mul_(width).floor_().mul_(directions[list(X_TAPS), 1]).add_(xs).clamp_(0, width - 1)
+    placement = torch.zeros(DRAWS, 9, device=dev, dtype=dtype)  # coordinate j -> its tap's y * width + x
+    placement[torch.arange(moves), list(Y_TAPS)] = width
+    placement[torch.arange(moves, DRAWS), list(X_TAPS)] = 1
+    still = torch.zeros(2, 9, device=dev, dtype=dtype)  # the position's own y * width and x, where a tap keeps it
+    still[0, [k for k in range(9) if k not in Y_TAPS]] = 1
+    still[1, [k for k in range(9) if k not in X_TAPS]] = 1
+    own = ys * width * still[0] + xs * still[1]  # (height, width, 9)
+    return (coords @ placement).add_(own).view(batch, height * width, 9).long()
 
 
 def sample_offsets_at(count: int, height: int, width: int, sigma: float, *, law: str = "gaussian",
                       generator: torch.Generator | None = None, device=None) -> torch.Tensor:
     """Offsets for ``count`` positions only: LongTensor (count, 9, 2), same law as :func:`sample_offsets`."""
-    magnitude = _draw_magnitudes((count, 9, 2), sigma, law, generator, device)
-    scale = torch.tensor([height, width], dtype=magnitude.dtype, device=magnitude.device)
-    return magnitude.mul_(scale).floor_().long() * TAP_DIRECTIONS.to(magnitude.device)
+    dy, dx = _pixel_steps(_draw_magnitudes((count,), sigma, law, generator, device), height, width)
+    offsets = torch.zeros(count, 9, 2, dtype=torch.long, device=dy.device)
+    offsets[:, list(Y_TAPS), 0] = dy.long()
+    offsets[:, list(X_TAPS), 1] = dx.long()
+    return offsets
 
 
 def displaced_sources(positions: torch.Tensor, offsets: torch.Tensor, height: int, width: int) -> torch.Tensor:
@@ -116,28 +167,29 @@ def project_taps(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     return torch.matmul(pixels, taps).view(batch, height * width, 9, out_channels)
 
 
-def gather_projected(projected: torch.Tensor, offsets: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
-    """Sum the 9 projected rows fetched from their taps' displaced positions: (N, O, H, W).
+def gather_projected(projected: torch.Tensor, sources: torch.Tensor, bias: torch.Tensor | None,
+                     height: int, width: int) -> torch.Tensor:
+    """Sum the 9 projected rows fetched from their taps' displaced positions: (N, O, height, width).
 
-    ``projected`` is (B, H * W, 9, O) from :func:`project_taps`; ``offsets`` is (B', 9, 2, H, W). Either batch
-    may be 1 and is then shared (one projection with many offset samples, or one offset draw for a batch);
-    N = max(B, B'). ``embedding_bag`` fetches and sums the 9 rows of each output pixel in one pass, never
-    materialising the (N, H * W, 9, O) gathered rows (6x faster than index_select + sum on a CPU).
+    ``projected`` is (B, P, 9, O) from :func:`project_taps` (P = height * width); ``sources`` is (B', P, 9) flat
+    source indices from :func:`sample_sources`. Either batch may be 1 and is then shared (one projection with many
+    offset samples, or one offset draw for a batch); N = max(B, B'). ``embedding_bag`` fetches and sums the 9 rows
+    of each output pixel in one pass, never materialising the (N, P, 9, O) gathered rows (6x faster than
+    index_select + sum on a CPU).
     """
     batch, pixels, _, out_channels = projected.shape
-    samples, _, _, height, width = offsets.shape
+    samples = sources.shape[0]
     if batch != samples and 1 not in (batch, samples):
         raise ValueError(f"batch sizes differ: features {batch}, offsets {samples}")
     count = max(batch, samples)
-    source = tap_indices(offsets).transpose(1, 2)  # (B', H*W, 9) source pixel of each tap
-    rows = source * 9 + torch.arange(9, device=source.device)
+    rows = sources * 9 + torch.arange(9, device=sources.device)
     if batch > 1:
-        rows = rows + (torch.arange(batch, device=source.device) * pixels * 9).view(batch, 1, 1)
+        rows = rows + (torch.arange(batch, device=sources.device) * pixels * 9).view(batch, 1, 1)
     rows = rows.expand(count, -1, -1).reshape(count * pixels, 9)
     out = F.embedding_bag(rows, projected.reshape(batch * pixels * 9, out_channels), mode="sum")
     out = out.view(count, pixels, out_channels)
     if bias is not None:
-        out = out + bias
+        out.add_(bias)
     return out.transpose(1, 2).reshape(count, out_channels, height, width)
 
 
@@ -189,6 +241,11 @@ class GaussianDynamicConv2d(nn.Module):
         return sample_offsets(
             batch, height, width, self.sigma, law=self.law, generator=self.generator, device=self.weight.device
         )
+
+    def sample_sources(self, batch: int, height: int, width: int) -> torch.Tensor:
+        """Fresh offsets as flat source indices (batch, height * width, 9) (see :func:`sample_sources`)."""
+        return sample_sources(batch, height, width, self.sigma, law=self.law, generator=self.generator,
+                              device=self.weight.device)
 
     def offsets_at(self, positions: torch.Tensor, height: int, width: int) -> torch.Tensor:
         """Fresh offsets for chosen flat positions of an (height, width) map only: (count, 9, 2)."""

@@ -18,46 +18,68 @@ def monte_carlo(
     features: torch.Tensor,
     samples: int,
     *,
-    chunk: int = 8,
+    chunk: int = 10,
     literal: bool = False,
+    settle_after: int = 0,
     on_samples: Callable[[int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Average ``samples`` stochastic passes of ``net``.
+    """Average ``samples`` stochastic passes of ``net`` over ``features`` (1, S, h, w).
 
-    ``literal``: one plain full forward pass per sample (the paper-literal reference); otherwise
-    ``net.sample_probabilities``, which shares the offset-independent work between samples (same law).
+    ``literal``: one plain full forward pass per sample (the paper-literal reference); otherwise the passes share
+    their offset-independent work (:class:`network.StochasticPasses`, same law), ``chunk`` at a time.
+
+    ``settle_after`` (0 = off): after this many passes over the whole map, pixels on which every pass so far put
+    the same class on top are settled and keep the mean of those passes; the remaining passes are evaluated at
+    the unsettled pixels only. Every pixel whose passes disagreed still gets all ``samples`` passes.
 
     Returns:
-        (mean probabilities (K, h, w), disagreement (h, w) in [0, 1]), both float32.
+        (mean probabilities (K, h, w), disagreement (h, w) in [0, 1]), both float32: disagreement is the fraction
+        of a pixel's passes whose own argmax differs from the averaged decision.
     """
     net.eval()
-    total = None
-    votes = None
+    passes = None if literal else net.sampler(features)
+    first = samples if literal or not settle_after else min(settle_after, samples)
+    total = votes = None
     done = 0
-    passes = _plain_passes(net, features, samples) if literal else net.sample_probabilities(features, samples, chunk=chunk)
-    for probs in passes:
+
+    def check_stop() -> None:
         if should_stop is not None and should_stop():
             raise RunCancelled(f"stopped after {done} of {samples} samples")
+
+    while done < first:
+        check_stop()
+        count = min(chunk, first - done)
+        probs = torch.cat([torch.softmax(net(features), dim=1) for _ in range(count)]) if literal else passes.dense(count)
         total = probs.sum(0) if total is None else total + probs.sum(0)
         winners = _vote_counts(probs)
         votes = winners if votes is None else votes + winners
-        done += probs.shape[0]
+        done += count
         if on_samples is not None:
             on_samples(done)
-    mean = total / done
-    decision = mean.argmax(0)
-    agreeing = votes.gather(0, decision.unsqueeze(0))[0].float()
-    return mean.float(), (1.0 - agreeing / done).float()
-
-
-def _plain_passes(net: torch.nn.Module, features: torch.Tensor, samples: int):
-    for _ in range(samples):
-        yield torch.softmax(net(features), dim=1)
+    classes, height, width = total.shape
+    total, votes = total.reshape(classes, -1), votes.reshape(classes, -1)
+    passes_per_pixel = torch.full((height * width,), float(done), device=total.device)
+    active = torch.nonzero(votes.max(0).values < done).squeeze(1)
+    while done < samples:
+        check_stop()
+        count = min(chunk, samples - done)
+        if len(active):
+            probs = passes.at(active, count)  # (count, K, M)
+            total.index_add_(1, active, probs.sum(0))
+            votes.index_add_(1, active, _vote_counts(probs))
+            passes_per_pixel.index_add_(0, active, torch.full_like(active, count, dtype=passes_per_pixel.dtype))
+        done += count
+        if on_samples is not None:
+            on_samples(done)
+    mean = total / passes_per_pixel
+    agreeing = votes.gather(0, mean.argmax(0, keepdim=True))[0].float()
+    disagreement = 1.0 - agreeing / passes_per_pixel
+    return mean.reshape(classes, height, width).float(), disagreement.reshape(height, width).float()
 
 
 def _vote_counts(probs: torch.Tensor) -> torch.Tensor:
-    """How many of the (n, K, h, w) passes put each class on top, per pixel: (K, h, w) int.
+    """How many of the (n, K, ...) passes put each class on top, per pixel: (K, ...) int.
 
     An elementwise running maximum over the K class planes, much faster than ``argmax`` over the strided class
     axis. (Exact ties between float probabilities count for both classes; they do not occur in practice.)

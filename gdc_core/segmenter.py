@@ -184,7 +184,7 @@ class Segmenter:
 
         def on_step(step: int) -> None:
             preview = None
-            if config.preview_every and (step % config.preview_every == 0 or step == steps):
+            if on_progress and config.preview_every and (step % config.preview_every == 0 or step == steps):
                 with torch.no_grad():
                     net.eval()
                     preview = class_ids[net(features)[0].argmax(0).cpu().numpy()]
@@ -200,7 +200,8 @@ class Segmenter:
         timings["training"] = time.perf_counter() - tic
 
         tic = time.perf_counter()
-        mean, disagreement = monte_carlo(net, features, config.samples, literal=config.literal, should_stop=stop,
+        mean, disagreement = monte_carlo(net, features, config.samples, literal=config.literal,
+                                         settle_after=0 if config.literal else config.settle_after, should_stop=stop,
                                          on_samples=lambda n: report(Progress("sampling", n, config.samples)))
         timings["sampling"] = time.perf_counter() - tic
 

@@ -123,10 +123,40 @@ def test_gdpp_parameter_count_matches_table_v_order():
 
 
 def test_projected_gather_equals_reference_for_many_samples():
-    from gdc_core.gdc import gather_projected, project_taps
+    from gdc_core.gdc import gather_projected, project_taps, tap_indices
 
     x, w, b, _ = _case(8, batch=1)
     offsets = sample_offsets(4, x.shape[2], x.shape[3], 0.3, generator=torch.Generator().manual_seed(1))
-    fast = gather_projected(project_taps(x, w), offsets, b)
+    sources = tap_indices(offsets).transpose(1, 2)
+    fast = gather_projected(project_taps(x, w), sources, b, x.shape[2], x.shape[3])
     expected = torch.cat([gdc_conv2d_reference(x, w, b, offsets[i:i + 1]) for i in range(4)])
     torch.testing.assert_close(fast, expected, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("law", ["gaussian", "uniform"])
+def test_sources_are_the_clamped_taps_of_the_same_draw(law):
+    from gdc_core.gdc import sample_sources, tap_indices
+
+    offsets = sample_offsets(3, 13, 17, 0.3, law=law, generator=torch.Generator().manual_seed(4))
+    sources = sample_sources(3, 13, 17, 0.3, law=law, generator=torch.Generator().manual_seed(4))
+    assert sources.shape == (3, 13 * 17, 9)
+    torch.testing.assert_close(sources, tap_indices(offsets).transpose(1, 2))
+
+
+def test_sparse_offsets_follow_the_same_law():
+    from gdc_core.gdc import sample_offsets_at
+
+    g = torch.Generator().manual_seed(0)
+    sparse = sample_offsets_at(40000, 200, 300, 0.2, generator=g)
+    dense = sample_offsets(1, 200, 200, 0.2, generator=torch.Generator().manual_seed(1))
+    assert torch.all(sparse[:, CENTRE_TAP] == 0)
+    for tap in range(9):
+        for axis, size in ((0, 200), (1, 300)):
+            direction = int(TAP_DIRECTIONS[tap, axis])
+            values = sparse[:, tap, axis].double()
+            if direction == 0:
+                assert torch.all(values == 0)
+                continue
+            assert torch.all(values * direction >= 0)
+            assert (values.abs() / size).pow(2).mean().sqrt().item() == pytest.approx(0.2, rel=0.03)
+    assert (dense[:, 0, 0].abs().double() / 200).pow(2).mean().sqrt().item() == pytest.approx(0.2, rel=0.03)

@@ -144,5 +144,86 @@ def test_split_classifier_sampling_equals_plain_passes():
     torch.manual_seed(3)
     net = LightweightSegNet(6, 2, width=5, context_conv="normal")
     features = torch.randn(1, 6, 7, 8)
-    (first,) = list(net.sample_probabilities(features, 1))
+    first = net.sampler(features).dense(1)
     torch.testing.assert_close(first[0], torch.softmax(net(features)[0], 0))
+    positions = torch.tensor([0, 7, 30, 55])
+    torch.testing.assert_close(net.sampler(features).at(positions, 2)[1], first[0].reshape(2, -1)[:, positions])
+
+
+def test_sampling_at_positions_equals_dense_pass_for_the_same_offsets(monkeypatch):
+    torch.manual_seed(4)
+    net = LightweightSegNet(6, 3, width=5)
+    features = torch.randn(1, 6, 9, 11)
+    offsets = net.context.sample_offsets(1, 9, 11)
+    net.eval()
+    with torch.no_grad():
+        fused = net.trunk(features)
+        dense = torch.softmax(net.head(torch.relu(net.local(fused)), torch.relu(net.context(fused, offsets))), 1)
+    monkeypatch.setattr(net.context, "offsets_at",
+                        lambda pos, h, w: offsets[0].permute(2, 3, 0, 1).reshape(h * w, 9, 2)[pos])
+    positions = torch.tensor([0, 5, 10, 11, 50, 60, 98, 87, 44, 45])  # corners, edges and neighbours
+    sparse = net.sampler(features).at(positions, 1)
+    torch.testing.assert_close(sparse[0], dense[0].reshape(3, -1)[:, positions], rtol=1e-5, atol=1e-6)
+
+
+class _ScriptedPasses:
+    """Stands in for StochasticPasses: pass i is ``maps[i]`` (n, K, h, w), wherever it is evaluated."""
+
+    def __init__(self, maps):
+        self.maps, self.next, self.evaluated = maps, 0, []
+
+    def dense(self, count):
+        self.next += count
+        return self.maps[self.next - count:self.next]
+
+    def at(self, positions, count):
+        self.evaluated.append(positions.clone())
+        self.next += count
+        chosen = self.maps[self.next - count:self.next]
+        return chosen.reshape(count, chosen.shape[1], -1)[:, :, positions]
+
+
+def test_settled_pixels_keep_their_first_passes_and_the_rest_get_all():
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(1, 3, 6, 7, generator=g) * 4 + torch.randn(12, 3, 6, 7, generator=g)
+    maps = torch.softmax(logits, dim=1)
+    scripted = _ScriptedPasses(maps)
+    net = LightweightSegNet(6, 3, width=4)
+    net.sampler = lambda features: scripted
+    mean, disagree = monte_carlo(net, torch.zeros(1, 6, 6, 7), 12, chunk=2, settle_after=4)
+
+    first_winners = maps[:4].argmax(1)
+    settled = (first_winners == first_winners[0]).all(0)
+    assert 0 < settled.sum() < settled.numel(), "the case must have both kinds of pixels"
+    expected = torch.where(settled, maps[:4].mean(0), maps.mean(0))
+    torch.testing.assert_close(mean, expected)
+    decision = expected.argmax(0)
+    expected_disagree = torch.where(settled, torch.zeros(()),
+                                    (maps.argmax(1) != decision).float().mean(0))
+    torch.testing.assert_close(disagree, expected_disagree)
+    assert all(torch.equal(p, torch.nonzero(~settled.reshape(-1)).squeeze(1)) for p in scripted.evaluated)
+
+
+def test_adaptive_sampling_keeps_the_decision_of_full_sampling():
+    torch.manual_seed(5)
+    net = LightweightSegNet(6, 2, width=6, sigma=0.3)
+    features = torch.randn(1, 6, 30, 40)
+    net.set_generator(torch.Generator().manual_seed(0))
+    full, _ = monte_carlo(net, features, 50, settle_after=0)
+    net.set_generator(torch.Generator().manual_seed(1))
+    adaptive, _ = monte_carlo(net, features, 50, settle_after=10)
+    net.set_generator(torch.Generator().manual_seed(2))
+    other_seed, _ = monte_carlo(net, features, 50, settle_after=0)
+    changed = (adaptive.argmax(0) != full.argmax(0)).float().mean()
+    natural = (other_seed.argmax(0) != full.argmax(0)).float().mean()
+    assert changed <= natural + 0.01
+
+
+def test_gather_rows_matches_indexing_and_its_gradient():
+    from gdc_core.network import gather_rows
+
+    g = torch.Generator().manual_seed(6)
+    table = torch.randn(7, 3, generator=g, dtype=torch.float64, requires_grad=True)
+    index = torch.tensor([[0, 6, 6], [2, 2, 2], [5, 0, 1]])
+    torch.testing.assert_close(gather_rows(table, index), table[index])
+    assert torch.autograd.gradcheck(lambda t: gather_rows(t, index), (table,))
