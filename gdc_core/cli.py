@@ -36,7 +36,8 @@ METHODS = ("gdc", *baselines.BASELINES)
 # command-line option -> SegmenterConfig field, for the run options a user may set
 CONFIG_OPTIONS = {"conv": "context_conv", "steps": "steps", "samples": "samples", "sigma": "sigma",
                   "class_weighting": "class_weighting", "refine": "refine", "max_side": "max_side",
-                  "pixels_per_step": "pixels_per_step", "literal": "literal", "device": "device", "seed": "seed"}
+                  "pixels_per_step": "pixels_per_step", "settle_after": "settle_after",
+                  "grabcut_iterations": "grabcut_iterations", "literal": "literal", "device": "device", "seed": "seed"}
 
 
 class CliError(Exception):
@@ -63,6 +64,11 @@ def _run_options() -> argparse.ArgumentParser:
     group.add_argument("--max-side", type=int, help=f"working resolution in px (default {defaults.max_side})")
     group.add_argument("--pixels-per-step", type=int,
                        help=f"labelled pixels per training step, 0 = all (default {defaults.pixels_per_step})")
+    group.add_argument("--settle-after", type=int,
+                       help=f"passes over the whole map before pixels whose passes all agree stop sampling, 0 = never "
+                            f"(default {defaults.settle_after})")
+    group.add_argument("--grabcut-iterations", type=int,
+                       help=f"iterations of the grabcut refinement (default {defaults.grabcut_iterations})")
     group.add_argument("--literal", action="store_const", const=True,
                        help="the paper-literal reference path: full-map loss, one full pass per sample")
     group.add_argument("--device", choices=DEVICES, help=f"compute device (default {defaults.device})")
@@ -429,7 +435,8 @@ def format_table(report: dict) -> str:
     head = f"eval {report['data']}: method {config['method']}"
     if config["method"] == "gdc":
         head += (f" (conv {config['context_conv']}), steps {config['steps']}, samples {config['samples']}, "
-                 f"pixels per step {config['pixels_per_step']}, literal {config['literal']}, "
+                 f"pixels per step {config['pixels_per_step']}, settle after {config['settle_after']}, "
+                 f"literal {config['literal']}, grabcut iterations {config['grabcut_iterations']}, "
                  f"max side {config['max_side']}, refine {config['refine']}, seed {config['seed']}\n"
                  f"backbone: {config['backbone']} ({'ImageNet' if config['pretrained'] else 'UNTRAINED'})")
     per_class = ", ".join(f"{c}: {100 * v:.1f}" for c, v in report["per_class_iou"].items())

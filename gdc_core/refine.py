@@ -44,7 +44,7 @@ def parse_refine(spec: str) -> tuple[str, ...]:
 
 
 def refine_labels(image: np.ndarray, probabilities: np.ndarray, strokes: np.ndarray, stages: tuple[str, ...], *,
-                  iterations: int = 5, max_side: int = 512) -> np.ndarray:
+                  iterations: int = 2, max_side: int = 512) -> np.ndarray:
     """Apply refinement ``stages`` to the network's decision.
 
     Args:
@@ -88,7 +88,7 @@ def refine_labels(image: np.ndarray, probabilities: np.ndarray, strokes: np.ndar
 
 
 def grabcut_labels(image: np.ndarray, decision: np.ndarray, strokes: np.ndarray, classes: int,
-                   iterations: int = 5) -> np.ndarray:
+                   iterations: int = 2) -> np.ndarray:
     """GrabCut seeded by ``decision`` (H, W) class indices and ``strokes``: (H, W) uint8 class indices."""
     if classes == 2:
         won = _cut(image, decision == 1, strokes, 1, iterations)

@@ -210,7 +210,8 @@ class Segmenter:
         probabilities, uncertainty = self._to_full_size(mean, disagreement)
         stages = parse_refine(config.refine)
         if stages:
-            labels = class_ids[refine_labels(self._image, probabilities, index_of[np.asarray(scribbles)], stages)]
+            labels = class_ids[refine_labels(self._image, probabilities, index_of[np.asarray(scribbles)], stages,
+                                             iterations=config.grabcut_iterations)]
         else:
             labels = class_ids[probabilities.argmax(0)]
         timings["finishing"] = time.perf_counter() - tic
