@@ -92,8 +92,8 @@ def sample_sources(batch: int, height: int, width: int, sigma: float, *, law: st
     coords[..., :moves].mul_(height).floor_().mul_(directions[list(Y_TAPS), 0]).add_(ys).clamp_(0, height - 1)
     coords[..., moves:].mul_(width).floor_().mul_(directions[list(X_TAPS), 1]).add_(xs).clamp_(0, width - 1)
     placement = torch.zeros(DRAWS, 9, device=dev, dtype=dtype)  # coordinate j -> its tap's y * width + x
-    placement[torch.arange(moves), list(Y_TAPS)] = width
-    placement[torch.arange(moves, DRAWS), list(X_TAPS)] = 1
+    placement[torch.arange(moves, device=dev), list(Y_TAPS)] = width
+    placement[torch.arange(moves, DRAWS, device=dev), list(X_TAPS)] = 1
     still = torch.zeros(2, 9, device=dev, dtype=dtype)  # the position's own y * width and x, where a tap keeps it
     still[0, [k for k in range(9) if k not in Y_TAPS]] = 1
     still[1, [k for k in range(9) if k not in X_TAPS]] = 1

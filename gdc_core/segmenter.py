@@ -195,7 +195,7 @@ class Segmenter:
         losses = fit(net, features, torch.from_numpy(target.astype(np.int64)).to(self.device),
                      torch.tensor(weights, dtype=torch.float32, device=self.device), steps=steps,
                      lr=config.lr, momentum=config.momentum,
-                     pixels_per_step=0 if config.literal else config.pixels_per_step,
+                     pixels_per_step=0 if config.literal or self.device.type == "cuda" else config.pixels_per_step,
                      generator=generator, on_step=on_step, should_stop=stop)
         timings["training"] = time.perf_counter() - tic
 
