@@ -39,6 +39,8 @@ ROWS = {
     "sigma0.3": ("GDC Σ = 0.3, no refinement", ["--sigma", "0.3", "--refine", "none"]),
     "weights-paper": ("Eq. 6 as printed (w_c = n_c / N), no refinement", ["--class-weighting", "paper", "--refine", "none"]),
     "literal": ("paper-literal path (full-map loss, plain sampling), no refinement", ["--literal", "--refine", "none"]),
+    "settle0": ("every pixel gets all 50 samples (no settling), no refinement", ["--settle-after", "0", "--refine", "none"]),
+    "grabcut-iter5": ("the default with 5 GrabCut iterations instead of 2", ["--grabcut-iterations", "5"]),
 }
 
 
@@ -70,8 +72,9 @@ def table(results: dict[tuple[str, str], dict], folders: list[str]) -> str:
                 cells += ["", "", ""]
                 continue
             fg = scores.get("mean_fg_iou")
-            cells += [f"{100 * scores['miou']:.1f}", f"{100 * fg:.1f}" if fg is not None else "n/a",
-                      f"{scores['seconds_per_image']:.2f}"]
+            device = scores.get("config", {}).get("device", "cpu")
+            seconds = f"{scores['seconds_per_image']:.2f}" + ("" if device == "cpu" else f" ({device})")
+            cells += [f"{100 * scores['miou']:.1f}", f"{100 * fg:.1f}" if fg is not None else "n/a", seconds]
         lines.append(f"| {name} | {what} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -91,7 +94,9 @@ def main() -> None:
     existing = {(p.stem.split("__")[0], p.stem.split("__")[1]): json.loads(p.read_text()) for p in OUT.glob("*.json")}
     markdown = ("# Quality ablation\n\nProduced by `python benchmarks/ablation.py` (one confusion matrix per folder, "
                 "see `gdc-seg eval`); ImageNet stem from `../shared/weights`. mIoU and mean foreground IoU in %, "
-                "seconds per image on one shared CPU core. An empty cell has not been measured yet: run the script again, "
+                "seconds per image on one shared CPU core, except where a cell names another device (the deformable "
+                "row trains densely at about 95 s per image on one core, so it was measured on an H100 GPU: "
+                "`--only deformable` on a CUDA machine). An empty cell has not been measured yet: run the script again, "
                 "it resumes from the cached cells in docs/ablation/.\n\n" + table({**existing, **done}, folders) + "\n")
     (ROOT / "docs" / "ablation.md").write_text(markdown)
     print(markdown)

@@ -8,7 +8,7 @@ wrong where a superpixel crosses an edge. Two stages, each optional (``Segmenter
     solved by graph cut) started from the network's decision instead of a user rectangle: pixels the network
     gives to a class are "probably" that class, stroke pixels are certain. For K > 2 each class is cut against
     the rest; a pixel claimed by exactly one cut takes that class, one claimed by none or several keeps the
-    network's decision.
+    network's decision. The K cuts run in parallel threads.
 ``seeded``: every connected region of a class must touch a stroke of that class (the annotator painted each
     object they meant); regions that touch none are given the nearest kept label. This removes specks and
     fills holes the annotator never asked for, the same prior marker-based watershed has built in.
@@ -22,6 +22,9 @@ Both run at a bounded resolution; the decision is brought back to full size wher
 """
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import cv2
 import numpy as np
 from scipy import ndimage
@@ -30,6 +33,7 @@ from .images import downscale_labels, working_shape
 from .scribbles import NO_LABEL
 
 STAGES = ("grabcut", "seeded")
+GRABCUT_SEED = 0
 
 
 def parse_refine(spec: str) -> tuple[str, ...]:
@@ -95,8 +99,9 @@ def grabcut_labels(image: np.ndarray, decision: np.ndarray, strokes: np.ndarray,
         return decision.copy() if won is None else won.astype(np.uint8)
     claims = np.zeros(decision.shape, np.uint8)
     claimed_by = np.zeros(decision.shape, np.uint8)
-    for c in range(classes):
-        won = _cut(image, decision == c, strokes, c, iterations)
+    with ThreadPoolExecutor(max_workers=min(classes, os.cpu_count() or 1)) as pool:  # OpenCV releases the GIL
+        cuts = list(pool.map(lambda c: _cut(image, decision == c, strokes, c, iterations), range(classes)))
+    for c, won in enumerate(cuts):
         if won is None:
             won = decision == c
         claims += won
@@ -105,7 +110,10 @@ def grabcut_labels(image: np.ndarray, decision: np.ndarray, strokes: np.ndarray,
 
 
 def _cut(image: np.ndarray, probable: np.ndarray, strokes: np.ndarray, cls: int, iterations: int) -> np.ndarray | None:
-    """One GrabCut of class ``cls`` against the rest: (H, W) bool, or None when a side has no pixels."""
+    """One GrabCut of class ``cls`` against the rest: (H, W) bool, or None when a side has no pixels.
+
+    GrabCut's colour models start from k-means on OpenCV's per-thread random generator; it is seeded first so that a
+    cut does not depend on what ran before it on that thread."""
     mask = np.where(probable, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
     mask[strokes == cls] = cv2.GC_FGD
     mask[(strokes != cls) & (strokes != NO_LABEL)] = cv2.GC_BGD
@@ -113,6 +121,7 @@ def _cut(image: np.ndarray, probable: np.ndarray, strokes: np.ndarray, cls: int,
     if foreground.all() or not foreground.any():
         return None
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.setRNGSeed(GRABCUT_SEED)
     try:
         cv2.grabCut(np.ascontiguousarray(image), mask, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
     except cv2.error:

@@ -148,7 +148,6 @@ def test_sparse_offsets_follow_the_same_law():
 
     g = torch.Generator().manual_seed(0)
     sparse = sample_offsets_at(40000, 200, 300, 0.2, generator=g)
-    dense = sample_offsets(1, 200, 200, 0.2, generator=torch.Generator().manual_seed(1))
     assert torch.all(sparse[:, CENTRE_TAP] == 0)
     for tap in range(9):
         for axis, size in ((0, 200), (1, 300)):
@@ -159,4 +158,3 @@ def test_sparse_offsets_follow_the_same_law():
                 continue
             assert torch.all(values * direction >= 0)
             assert (values.abs() / size).pow(2).mean().sqrt().item() == pytest.approx(0.2, rel=0.03)
-    assert (dense[:, 0, 0].abs().double() / 200).pow(2).mean().sqrt().item() == pytest.approx(0.2, rel=0.03)
