@@ -32,6 +32,7 @@ ROWS = {
     "refine-grabcut": ("GrabCut stage only", ["--refine", "grabcut"]),
     "refine-seeded": ("seeded-regions stage only", ["--refine", "seeded"]),
     "dilated6": ("context conv dilated(6), no refinement", ["--conv", "dilated:6", "--refine", "none"]),
+    "dilated6-refined": ("context conv dilated(6) with the default refinement", ["--conv", "dilated:6"]),
     "normal": ("context conv normal 3x3, no refinement", ["--conv", "normal", "--refine", "none"]),
     "uniform": ("random offsets from a uniform law, no refinement", ["--conv", "uniform", "--refine", "none"]),
     "deformable": ("context conv deformable, no refinement", ["--conv", "deformable", "--refine", "none"]),
