@@ -225,7 +225,8 @@ class MainWindow(QMainWindow):
         return True
 
     def set_document(self, document: AnnotationDocument) -> None:
-        """Show ``document``; a run for the previous one is cancelled."""
+        """Show ``document``; a run for the previous one is cancelled and the new image's features and superpixels
+        are computed in the background while the annotator paints."""
         self.controller.cancel()
         old, self.document = self.document, document
         document.setParent(self)
@@ -242,6 +243,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{document.path.name if document.path else 'untitled'}[*] — gdc-seg")
         self.setWindowModified(False)
         self._update_enabled()
+        self.controller.prepare(SegmentationJob(document.key, document.image, None, self.config))
 
     # ---- folders --------------------------------------------------------------------------------------------
     def open_folder(self, folder: str | Path) -> bool:

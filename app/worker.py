@@ -30,12 +30,14 @@ class SegmentationJob:
 
     ``image_key`` names the image (documents have unique keys) so the segmenter's cached features are reused as
     long as the image does not change. ``warm_start`` continues the previous run's network for
-    ``config.warm_steps`` (the quick update after one more stroke). The arrays are never written after creation.
+    ``config.warm_steps`` (the quick update after one more stroke). ``scribbles`` None is a preparation: the image's
+    features and superpixels are computed (:meth:`Segmenter.prepare`) so that the first run on it starts training at
+    once; it reports nothing but failures. The arrays are never written after creation.
     """
 
     image_key: int
     image: np.ndarray = field(repr=False)
-    scribbles: np.ndarray = field(repr=False)
+    scribbles: np.ndarray | None = field(repr=False)
     config: SegmenterConfig
     warm_start: bool = False
     id: int = field(default_factory=lambda: next(_job_ids))
@@ -82,6 +84,9 @@ class SegmentationWorker(QObject):
         try:
             if self.load_image:
                 self.segmenter.set_image(self.job.image)
+            if self.job.scribbles is None:
+                self.segmenter.prepare(self.job.config)
+                return
             result = self.segmenter.run(self.job.scribbles, config=self.job.config, warm_start=self.job.warm_start,
                                         on_progress=self._report, should_stop=self.stop.is_set)
         except RunCancelled:
@@ -138,8 +143,8 @@ class SegmentationController(QObject):
 
     @property
     def busy(self) -> bool:
-        """True while a run is in flight or waiting to start."""
-        return self._thread is not None or self._pending is not None
+        """True while a run is in flight or waiting to start (a preparation is not a run)."""
+        return any(job is not None and job.scribbles is not None for job in (self._job, self._pending))
 
     @property
     def current_job(self) -> SegmentationJob | None:
@@ -155,6 +160,15 @@ class SegmentationController(QObject):
             return
         self._pending = job
         self._stop.set()
+
+    def prepare(self, job: SegmentationJob) -> None:
+        """Prepare the image of ``job`` (a job without scribbles) when nothing runs, else right after the run in
+        flight unless another request is waiting. A preparation is never stopped: a run submitted meanwhile waits
+        for it and reuses its work."""
+        if self._thread is None:
+            self._start(job)
+        elif self._pending is None:
+            self._pending = job
 
     def cancel(self) -> None:
         """Stop the run in flight (within one engine step) and drop any waiting job; ``cancelled`` follows."""
@@ -188,7 +202,8 @@ class SegmentationController(QObject):
         thread.finished.connect(self._thread_finished)
         self._thread, self._worker = thread, worker
         thread.start()
-        self.started.emit(job)
+        if job.scribbles is not None:
+            self.started.emit(job)
 
     def _is_stale(self) -> bool:
         return self._stop.is_set()

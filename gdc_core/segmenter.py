@@ -127,6 +127,14 @@ class Segmenter:
             self._cache[key] = compute_superpixels(small, config.superpixels, config.slic_compactness)
         return self._cache[key]
 
+    def prepare(self, config: SegmenterConfig | None = None) -> None:
+        """Compute now what the first run on this image would compute first: the stem features and the superpixels
+        for ``config`` (default: the segmenter's). The app calls it when an image opens, while the annotator is
+        still painting, so that the first run only trains and samples."""
+        config = config or self.config
+        small, _ = self._working(config)
+        self._superpixels(config, small)
+
     def run(self, scribbles: np.ndarray, *, config: SegmenterConfig | None = None, warm_start: bool = False,
             on_progress: Callable[[Progress], None] | None = None,
             should_stop: Callable[[], bool] | None = None) -> SegmentationResult:

@@ -87,7 +87,8 @@ def test_closing_during_a_run_stops_it_and_joins_the_thread(qtbot, window):
     window.config = TINY.replace(steps=5000, preview_every=0)
     paint_two_classes(qtbot, window)
     qtbot.keyClick(window.canvas, Qt.Key.Key_R)
-    qtbot.waitUntil(lambda: window.controller.busy, timeout=5000)
+    job = lambda: window.controller.current_job  # noqa: E731
+    qtbot.waitUntil(lambda: job() is not None and job().scribbles is not None, timeout=5000)  # the run, not the preparation
     thread = window.controller._thread
     qtbot.wait(100)
     clock = time.monotonic()

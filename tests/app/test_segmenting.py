@@ -173,3 +173,17 @@ def test_scribbles_changed_while_no_run_and_auto_off_start_nothing(qtbot, window
     paint_two_classes(qtbot, window)
     assert not started
     assert (window.document.scribbles != NO_LABEL).any()
+
+
+def test_opening_an_image_prepares_it_so_the_first_run_only_trains(qtbot, window, monkeypatch):
+    import gdc_core.segmenter as facade
+
+    qtbot.waitUntil(lambda: window.controller.current_job is None, timeout=RUN_TIMEOUT_MS)  # the preparation
+    calls = []
+    monkeypatch.setattr(facade, "compute_superpixels", lambda *args: calls.append(args))
+    paint_two_classes(qtbot, window)
+    assert not window.controller.busy, "painting during or after the preparation starts no run"
+    qtbot.keyClick(window.canvas, Qt.Key.Key_R)
+    wait_idle(qtbot, window)
+    assert window.document.prediction is not None
+    assert calls == [], "the run used the superpixels prepared when the image opened"

@@ -120,3 +120,21 @@ def test_a_new_image_key_reloads_the_image(qtbot, controller, segmenter):
     first, second = (o.result.probabilities for o in seen["succeeded"])
     assert segmenter.image_shape == (48, 64)
     assert not np.allclose(first, second)
+
+
+def test_a_preparation_is_silent_and_a_run_submitted_meanwhile_waits_for_it(qtbot, controller, segmenter):
+    seen = collect(controller)
+    controller.prepare(SegmentationJob(7, make_image(), None, TINY))
+    assert not controller.busy, "a preparation is not a run"
+    controller.submit(job(key=7))  # the annotator pressed R while the image was being prepared
+    assert controller.busy
+    with qtbot.waitSignal(controller.succeeded, timeout=60_000):
+        pass
+    assert len(seen["started"]) == 1 and seen["started"][0].scribbles is not None
+    assert not seen["failed"] and not seen["cancelled"]
+    qtbot.waitUntil(lambda: controller._thread is None, timeout=10_000)
+    assert ("superpixels", TINY.max_side, TINY.superpixels, TINY.slic_compactness) in segmenter._cache
+    controller.prepare(SegmentationJob(8, make_image(), None, TINY))
+    with qtbot.waitSignal(controller.idle, timeout=60_000):
+        pass
+    assert len(seen["started"]) == 1 and len(seen["succeeded"]) == 1, "the preparation reported nothing"

@@ -124,3 +124,21 @@ def test_warm_start_continues_the_previous_network(segmenter):
     seen.clear()
     segmenter.run(scribbles, config=config, warm_start=True, on_progress=seen.append)
     assert max(p.step for p in seen if p.stage == "training") == 20
+
+
+def test_prepare_computes_features_and_superpixels_once_for_the_runs(monkeypatch):
+    import gdc_core.segmenter as facade
+
+    calls = []
+    real = facade.compute_superpixels
+    monkeypatch.setattr(facade, "compute_superpixels", lambda *args: calls.append(args) or real(*args))
+    segmenter = Segmenter(FAST.replace(steps=3, samples=2), allow_download=False)
+    image, _, scribbles = _two_regions()
+    segmenter.set_image(image)
+    segmenter.prepare()
+    assert len(calls) == 1
+    segmenter.run(scribbles)
+    segmenter.run(scribbles)
+    assert len(calls) == 1, "the runs reuse the prepared superpixels"
+    segmenter.run(scribbles, config=segmenter.config.replace(superpixels=80))
+    assert len(calls) == 2, "other superpixel settings are computed afresh"
