@@ -52,25 +52,26 @@ class SegmenterConfig:
             runs always train on the full map.
         settle_after: Monte-Carlo passes over the whole map before pixels on which all of them agree stop being
             sampled (the rest of the ``samples`` passes run at the other pixels only); 0 = every pixel gets every
-            pass. Measured without refinement, 0 / 5 / 10 give the same mIoU on every dev folder (grabcut-dev
-            78.3, voc-dev 63.5, acdc-dev 30.7) and 5 samples 3x faster than 0.
+            pass. Measured without refinement (docs/ablation.md), 0 and 5 give the same mIoU on every dev folder
+            (78.6 / 65.2 / 30.4 against 78.5 / 65.2 / 30.4); 5 samples about 4x faster than 0.
         literal: the paper-literal reference implementation: full-map loss every step and one full forward
             pass per sample (ignores pixels_per_step); kept for benchmarks and reproduction.
         width: channels after the 1x1 fuse and in each branch of the GDC module.
         class_weighting: ``balanced`` (w_c proportional to 1/n_c, the default), ``paper`` (Eq. 6 as printed,
             w_c = n_c / N_all) or ``none``. Measured: the printed form weights frequent classes up and loses 16
-            mIoU points on grabcut-dev (62.6 against 78.8 balanced) and 18 on voc-dev (45.6 against 64.0).
+            mIoU points on grabcut-dev (62.7 against 78.5 balanced) and 20 on voc-dev (45.1 against 65.2).
         superpixels: SLIC segment count at the working resolution.
         slic_compactness: SLIC compactness (colour vs space trade-off).
         max_side: the network's working resolution: the image's longer side is scaled down to this many pixels
             (never up); outputs are brought back to the full size.
         refine: refinement of the averaged probabilities at the image's resolution (see :mod:`refine`):
             ``none`` (paper-literal), ``grabcut``, ``seeded`` or ``grabcut+seeded`` (default: measured best on
-            every dev folder: grabcut-dev 78.9 -> 92.3 mIoU, voc-dev 64.0 -> 81.7, acdc-dev 30.2 -> 79.0;
+            every dev folder: grabcut-dev 78.5 -> 93.3 mIoU, voc-dev 65.2 -> 82.1, acdc-dev 30.4 -> 78.9;
             docs/ablation.md).
         grabcut_iterations: GrabCut iterations of the ``grabcut`` refinement. Measured (mIoU grabcut-dev / voc-dev /
-            acdc-dev): 1: 92.1 / 79.6 / 78.9; 2: 92.4 / 81.6 / 79.0; 3: 93.1 / 81.4 / 79.1; 5: 92.5 / 81.7 / 79.1,
-            at 0.26 / 0.37 / 0.43 / 0.60 s per grabcut-dev image: past 2 the cost grows and the quality does not.
+            acdc-dev, refining the same network probabilities): 1: 92.1 / 79.6 / 78.9; 2: 92.4 / 81.6 / 79.0;
+            3: 93.1 / 81.4 / 79.1; 5: 92.5 / 81.7 / 79.1, at 0.26 / 0.37 / 0.43 / 0.60 s per grabcut-dev image: past
+            2 the cost grows and the quality does not.
         preview_every: report an intermediate label map every this many training steps (0: never).
         device: ``auto`` (CUDA when available), ``cpu`` or ``cuda``.
         seed: seed of every random draw of a run (weights, offsets); None draws a fresh one.
