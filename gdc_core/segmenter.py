@@ -30,7 +30,8 @@ STAGES = ("superpixels", "training", "sampling", "finishing")
 @dataclass(frozen=True)
 class Progress:
     """Where a run is: ``stage`` (one of STAGES), ``step`` of ``total`` within it, and every
-    ``preview_every`` training steps a ``preview``: (h, w) uint8 class ids at the network's resolution."""
+    ``preview_every`` training steps (at most one per ``preview_seconds``) a ``preview``: (h, w) uint8 class ids at
+    the network's resolution."""
 
     stage: str
     step: int
@@ -190,13 +191,17 @@ class Segmenter:
         self._cache["network"] = (network_key, net, generator)
         class_ids = np.asarray(classes, dtype=np.uint8)
 
+        last_preview = [time.perf_counter()]
+
         def on_step(step: int) -> None:
             preview = None
-            if on_progress and config.preview_every and (step % config.preview_every == 0 or step == steps):
+            due = config.preview_every and (step % config.preview_every == 0 or step == steps)
+            if on_progress and due and time.perf_counter() - last_preview[0] >= config.preview_seconds:
                 with torch.no_grad():
                     net.eval()
                     preview = class_ids[net(features)[0].argmax(0).cpu().numpy()]
                     net.train()
+                last_preview[0] = time.perf_counter()
             report(Progress("training", step, steps, preview))
 
         tic = time.perf_counter()

@@ -7,7 +7,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from gdc_core import SegmenterConfig
 
 # a whole run on a 64 x 48 image: a fraction of a second
-TINY = SegmenterConfig(steps=3, samples=2, superpixels=50, max_side=64, preview_every=1)
+TINY = SegmenterConfig(steps=3, samples=2, superpixels=50, max_side=64, preview_every=1, preview_seconds=0)
 
 
 def make_image(height: int = 48, width: int = 64) -> np.ndarray:

@@ -7,7 +7,7 @@ import pytest
 
 from gdc_core import NO_LABEL, RunCancelled, ScribbleError, Segmenter, SegmenterConfig
 
-FAST = SegmenterConfig(steps=50, samples=8, superpixels=150, seed=0)
+FAST = SegmenterConfig(steps=50, samples=8, superpixels=150, seed=0, preview_seconds=0)
 
 
 def _two_regions(height=90, width=120):
@@ -142,3 +142,13 @@ def test_prepare_computes_features_and_superpixels_once_for_the_runs(monkeypatch
     assert len(calls) == 1, "the runs reuse the prepared superpixels"
     segmenter.run(scribbles, config=segmenter.config.replace(superpixels=80))
     assert len(calls) == 2, "other superpixel settings are computed afresh"
+
+
+def test_previews_are_rate_limited_in_time(segmenter):
+    image, _, scribbles = _two_regions()
+    segmenter.set_image(image)
+    progress = []
+    segmenter.run(scribbles, config=FAST.replace(steps=20, samples=2, preview_every=5, preview_seconds=3600),
+                  on_progress=progress.append)
+    assert [p.step for p in progress if p.stage == "training"] == list(range(1, 21))
+    assert not any(p.preview is not None for p in progress), "no preview within the first hour"
