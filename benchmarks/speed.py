@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+import gdc_core  # noqa: F401  (before torch: its OpenMP wait policy only takes effect if set before torch loads)
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "grabcut-dev"
 PATHS = {  # "literal" is the paper as printed: full-map loss, plain sampling, no refinement
@@ -111,7 +113,10 @@ def main() -> None:
         megapixels, path = args.case.split(":")
         print(json.dumps(run_case(float(megapixels), path, args.weights, args.repeats, args.device)))
         return
-    print(f"machine: {_machine()}; torch {torch.__version__}, {args.threads or torch.get_num_threads()} threads")
+    import os
+
+    print(f"machine: {_machine()}; torch {torch.__version__}, {args.threads or torch.get_num_threads()} threads, "
+          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}, GOMP_SPINCOUNT={os.environ.get('GOMP_SPINCOUNT')}")
     rows = []
     for megapixels in args.sizes.split(","):
         for path in PATHS:

@@ -15,11 +15,11 @@ import argparse
 import time
 from pathlib import Path
 
+from gdc_core import Segmenter, SegmenterConfig  # first: its OpenMP wait policy must precede torch
+
 import cv2
 import numpy as np
 import torch
-
-from gdc_core import Segmenter, SegmenterConfig
 from gdc_core.evaluation import Scores, list_dataset
 from gdc_core.io import read_image, read_label_map
 from gdc_core.scribbles import NO_LABEL
