@@ -155,8 +155,11 @@ class LightweightSegNet(nn.Module):
         needed, inverse = torch.unique(hidden_taps, return_inverse=True)
         real = needed < pixels
         needed = needed.clamp(max=pixels - 1)
-        local = self._taps_at(gather_rows(fused_padded, zero_padded_taps(needed, height, width)), self.local)
-        context = self._context_at(fused, fused_padded, needed, height, width)
+        # both branches' taps in one gather (one backward scatter into the fused map instead of two)
+        taps = gather_rows(fused_padded, torch.cat([zero_padded_taps(needed, height, width),
+                                                    self._context_sources(needed, height, width)], dim=1))
+        local = self._taps_at(taps[:, :9], self.local)
+        context = self._taps_at(taps[:, 9:], self.context)
         both = torch.cat([local, context], dim=1).relu_() * real.unsqueeze(1)
         hidden = self._taps_at(gather_rows(both, inverse), self.classifier_hidden).relu_()
         return torch.addmm(self.classifier_out.bias, hidden, self.classifier_out.weight[:, :, 0, 0].t())
@@ -169,12 +172,13 @@ class LightweightSegNet(nn.Module):
             return flat @ tap_matrix(conv.weight)
         return torch.addmm(conv.bias, flat, tap_matrix(conv.weight))
 
-    def _context_at(self, fused, fused_padded, positions, height, width) -> torch.Tensor:
+    def _context_sources(self, positions: torch.Tensor, height: int, width: int) -> torch.Tensor:
+        """Flat indices of the context branch's 9 taps around ``positions``: (count, 9); the sentinel height * width
+        (zero padding) for a dilated conv's taps outside the map, clamped displaced taps for the GDC."""
         if isinstance(self.context, GaussianDynamicConv2d):
             offsets = self.context.offsets_at(positions, height, width)
-            return self._taps_at(gather_rows(fused, displaced_sources(positions, offsets, height, width)), self.context)
-        dilation = self.context.dilation[0]
-        return self._taps_at(gather_rows(fused_padded, zero_padded_taps(positions, height, width, dilation)), self.context)
+            return displaced_sources(positions, offsets, height, width)
+        return zero_padded_taps(positions, height, width, self.context.dilation[0])
 
     @torch.no_grad()
     def sampler(self, features: torch.Tensor) -> "StochasticPasses":
