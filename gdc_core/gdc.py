@@ -41,11 +41,20 @@ def _draw_magnitudes(shape: tuple[int, ...], sigma: float, law: str, generator, 
 
 
 def _pixel_steps(magnitude: torch.Tensor, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Magnitudes (..., DRAWS) -> signed whole-pixel steps (dy of Y_TAPS (..., 6), dx of X_TAPS (..., 6)), float."""
+    """Magnitudes (..., DRAWS) -> signed whole-pixel steps (dy of Y_TAPS (..., 6), dx of X_TAPS (..., 6)), in the
+    magnitudes' float dtype."""
     directions = TAP_DIRECTIONS.to(device=magnitude.device, dtype=magnitude.dtype)
     dy = magnitude[..., :len(Y_TAPS)].mul(height).floor_().mul_(directions[list(Y_TAPS), 0])
     dx = magnitude[..., len(Y_TAPS):].mul(width).floor_().mul_(directions[list(X_TAPS), 1])
     return dy, dx
+
+
+def _as_offsets(dy: torch.Tensor, dx: torch.Tensor) -> torch.Tensor:
+    """Steps of Y_TAPS and X_TAPS (..., 6) each -> LongTensor offsets (..., 9, 2), zero where a tap does not move."""
+    offsets = torch.zeros(*dy.shape[:-1], 9, 2, dtype=torch.long, device=dy.device)
+    offsets[..., list(Y_TAPS), 0] = dy.long()
+    offsets[..., list(X_TAPS), 1] = dx.long()
+    return offsets
 
 
 def sample_offsets(
@@ -66,10 +75,7 @@ def sample_offsets(
     Same draws as :func:`sample_sources` for the same generator state.
     """
     dy, dx = _pixel_steps(_draw_magnitudes((batch, height, width), sigma, law, generator, device), height, width)
-    offsets = torch.zeros(batch, height, width, 9, 2, dtype=torch.long, device=dy.device)
-    offsets[..., list(Y_TAPS), 0] = dy.long()
-    offsets[..., list(X_TAPS), 1] = dx.long()
-    return offsets.permute(0, 3, 4, 1, 2).contiguous()
+    return _as_offsets(dy, dx).permute(0, 3, 4, 1, 2).contiguous()
 
 
 def sample_sources(batch: int, height: int, width: int, sigma: float, *, law: str = "gaussian",
@@ -78,37 +84,32 @@ def sample_sources(batch: int, height: int, width: int, sigma: float, *, law: st
 
     Equal to ``tap_indices(sample_offsets(...)).transpose(1, 2)`` for the same generator state, without
     materialising the (batch, 9, 2, h, w) offsets. The 12 moving coordinates of each position are clamped, then
-    one small matmul places them in the 9 flat indices y * width + x (taps that do not move on an axis take the
+    two small matmuls place them in the 9 flat indices y * width + x (taps that do not move on an axis take the
     position's own coordinate); float arithmetic is exact here (float64 past 2**24 pixels).
     """
     magnitude = _draw_magnitudes((batch, height, width), sigma, law, generator, device)
     dtype = torch.float32 if height * width < 2**24 else torch.float64
     dev = magnitude.device
-    moves = len(Y_TAPS)
-    directions = TAP_DIRECTIONS.to(device=dev, dtype=dtype)
+    dy, dx = _pixel_steps(magnitude.to(dtype), height, width)
     ys = torch.arange(height, device=dev, dtype=dtype).view(height, 1, 1)
     xs = torch.arange(width, device=dev, dtype=dtype).view(1, width, 1)
-    coords = magnitude.to(dtype)
-    coords[..., :moves].mul_(height).floor_().mul_(directions[list(Y_TAPS), 0]).add_(ys).clamp_(0, height - 1)
-    coords[..., moves:].mul_(width).floor_().mul_(directions[list(X_TAPS), 1]).add_(xs).clamp_(0, width - 1)
-    placement = torch.zeros(DRAWS, 9, device=dev, dtype=dtype)  # coordinate j -> its tap's y * width + x
-    placement[torch.arange(moves, device=dev), list(Y_TAPS)] = width
-    placement[torch.arange(moves, DRAWS, device=dev), list(X_TAPS)] = 1
-    still = torch.zeros(2, 9, device=dev, dtype=dtype)  # the position's own y * width and x, where a tap keeps it
-    still[0, [k for k in range(9) if k not in Y_TAPS]] = 1
-    still[1, [k for k in range(9) if k not in X_TAPS]] = 1
-    own = ys * width * still[0] + xs * still[1]  # (height, width, 9)
-    return (coords @ placement).add_(own).view(batch, height * width, 9).long()
+    source_y = dy.add_(ys).clamp_(0, height - 1)  # (batch, h, w, 6) clamped coordinates of the moving taps
+    source_x = dx.add_(xs).clamp_(0, width - 1)
+    place_y = torch.zeros(len(Y_TAPS), 9, device=dev, dtype=dtype)  # moving coordinate j -> its tap's y * width
+    place_y[torch.arange(len(Y_TAPS), device=dev), list(Y_TAPS)] = width
+    place_x = torch.zeros(len(X_TAPS), 9, device=dev, dtype=dtype)  # ... -> its tap's x
+    place_x[torch.arange(len(X_TAPS), device=dev), list(X_TAPS)] = 1
+    still_y = torch.tensor([k not in Y_TAPS for k in range(9)], device=dev, dtype=dtype)  # taps keeping own y
+    still_x = torch.tensor([k not in X_TAPS for k in range(9)], device=dev, dtype=dtype)
+    own = ys * width * still_y + xs * still_x  # (h, w, 9)
+    flat = (source_y @ place_y).add_(source_x @ place_x).add_(own)
+    return flat.view(batch, height * width, 9).long()
 
 
 def sample_offsets_at(count: int, height: int, width: int, sigma: float, *, law: str = "gaussian",
                       generator: torch.Generator | None = None, device=None) -> torch.Tensor:
     """Offsets for ``count`` positions only: LongTensor (count, 9, 2), same law as :func:`sample_offsets`."""
-    dy, dx = _pixel_steps(_draw_magnitudes((count,), sigma, law, generator, device), height, width)
-    offsets = torch.zeros(count, 9, 2, dtype=torch.long, device=dy.device)
-    offsets[:, list(Y_TAPS), 0] = dy.long()
-    offsets[:, list(X_TAPS), 1] = dx.long()
-    return offsets
+    return _as_offsets(*_pixel_steps(_draw_magnitudes((count,), sigma, law, generator, device), height, width))
 
 
 def displaced_sources(positions: torch.Tensor, offsets: torch.Tensor, height: int, width: int) -> torch.Tensor:

@@ -191,17 +191,18 @@ class Segmenter:
         self._cache["network"] = (network_key, net, generator)
         class_ids = np.asarray(classes, dtype=np.uint8)
 
-        last_preview = [time.perf_counter()]
+        last_preview = time.perf_counter()
 
         def on_step(step: int) -> None:
+            nonlocal last_preview
             preview = None
             due = config.preview_every and (step % config.preview_every == 0 or step == steps)
-            if on_progress and due and time.perf_counter() - last_preview[0] >= config.preview_seconds:
+            if on_progress and due and time.perf_counter() - last_preview >= config.preview_seconds:
                 with torch.no_grad():
                     net.eval()
                     preview = class_ids[net(features)[0].argmax(0).cpu().numpy()]
                     net.train()
-                last_preview[0] = time.perf_counter()
+                last_preview = time.perf_counter()
             report(Progress("training", step, steps, preview))
 
         tic = time.perf_counter()
