@@ -116,7 +116,8 @@ def main() -> None:
     import os
 
     print(f"machine: {_machine()}; torch {torch.__version__}, {args.threads or torch.get_num_threads()} threads, "
-          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}, GOMP_SPINCOUNT={os.environ.get('GOMP_SPINCOUNT')}")
+          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}, GOMP_SPINCOUNT={os.environ.get('GOMP_SPINCOUNT')}, "
+          f"malloc tuned: {gdc_core.cpu_runtime.MALLOC_TUNED}")
     rows = []
     for megapixels in args.sizes.split(","):
         for path in PATHS:

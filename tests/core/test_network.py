@@ -137,7 +137,14 @@ def test_sparse_forward_equals_dense_at_the_chosen_positions(conv, monkeypatch):
     else:
         dense = net(features)
     sparse = net.forward_at(features, positions)
-    torch.testing.assert_close(sparse, dense[0].reshape(3, -1)[:, positions].t(), rtol=1e-5, atol=1e-5)
+    expected = dense[0].reshape(3, -1)[:, positions].t()
+    torch.testing.assert_close(sparse, expected, rtol=1e-5, atol=1e-5)
+    # and the same gradients for every weight: the sparse pass fuses each touched row once, padding rows are zero
+    upstream = torch.randn(expected.shape, generator=torch.Generator().manual_seed(0))
+    dense_grads = torch.autograd.grad((expected * upstream).sum(), list(net.parameters()))
+    sparse_grads = torch.autograd.grad((sparse * upstream).sum(), list(net.parameters()))
+    for got, want in zip(sparse_grads, dense_grads):
+        torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
 
 
 def test_split_classifier_sampling_equals_plain_passes():

@@ -51,6 +51,32 @@ def test_fit_lowers_the_loss_and_stops_on_request():
     assert calls == [1, 2, 3]
 
 
+def test_sparse_training_runs_on_one_thread_and_restores_the_count(monkeypatch):
+    torch.manual_seed(0)
+    features = torch.randn(1, 8, 12, 12)
+    target = torch.full((12, 12), 255, dtype=torch.long)
+    target[:, :3] = 0
+    target[:, -3:] = 1
+    net = LightweightSegNet(8, 2, width=8)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        seen = []
+        fit(net, features, target, torch.ones(2), steps=3, lr=0.05, momentum=0.9, pixels_per_step=16,
+            on_step=lambda step: seen.append(torch.get_num_threads()))
+        assert seen == [1, 1, 1] and torch.get_num_threads() == 2
+        with pytest.raises(RunCancelled):  # restored on the way out of a cancelled run too
+            fit(net, features, target, torch.ones(2), steps=3, lr=0.05, momentum=0.9, pixels_per_step=16,
+                should_stop=lambda: True)
+        assert torch.get_num_threads() == 2
+        seen.clear()  # the full-map (literal) loss keeps torch's thread count: its convs are large
+        fit(net, features, target, torch.ones(2), steps=2, lr=0.05, momentum=0.9,
+            on_step=lambda step: seen.append(torch.get_num_threads()))
+        assert seen == [2, 2]
+    finally:
+        torch.set_num_threads(previous)
+
+
 def test_config_defaults_are_the_papers_and_unknown_keys_fail():
     config = SegmenterConfig()
     assert (config.steps, config.samples, config.lr, config.sigma, config.context_conv) == (50, 50, 0.01, 0.2, "gdc")
