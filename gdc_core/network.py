@@ -53,6 +53,15 @@ def zero_padded_taps(positions: torch.Tensor, height: int, width: int, dilation:
     return torch.where(inside, ys * width + xs, torch.full_like(ys, height * width))
 
 
+def unique_indices(index: torch.Tensor, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``torch.unique(index, return_inverse=True)`` for integer values in [0, size): (sorted distinct values (U,),
+    inverse of index's shape). Marks a size-long table instead of sorting: 0.3 ms against 1.2 ms for 23 000 taps
+    into a 0.2 MP map on one CPU thread."""
+    seen = torch.zeros(size, dtype=torch.bool, device=index.device)
+    seen[index.reshape(-1)] = True
+    return seen.nonzero().squeeze(1), (seen.cumsum(0) - 1)[index]
+
+
 class _GatherRows(torch.autograd.Function):
     """Rows of a table by index; the backward pass adds the gradients back with ``index_add_``, serial and so
     deterministic on a CPU, and about 3x faster than ``F.embedding``'s sorting backward."""
@@ -158,12 +167,12 @@ class LightweightSegNet(nn.Module):
         _, _, height, width = features.shape
         pixels = height * width
         rows = self.pixel_rows(features) if rows is None else rows
-        needed, inverse = torch.unique(zero_padded_taps(positions, height, width), return_inverse=True)
+        needed, inverse = unique_indices(zero_padded_taps(positions, height, width), pixels + 1)
         real = needed < pixels
         needed = needed.clamp(max=pixels - 1)
         # both branches' taps, then the map rows they touch: the fuse runs once per touched row
         taps = torch.cat([zero_padded_taps(needed, height, width), self._context_sources(needed, height, width)], 1)
-        touched, where = torch.unique(taps, return_inverse=True)
+        touched, where = unique_indices(taps, pixels + 1)
         fused = torch.addmm(self.fuse.bias, rows.index_select(0, touched), self.fuse.weight[:, :, 0, 0].t()).relu_()
         if touched[-1] == pixels:  # the padding row is zero, not the fuse of zeros
             fused = fused * (touched < pixels).unsqueeze(1)
@@ -254,7 +263,7 @@ class StochasticPasses:
         height, width = self.height, self.width
         pixels = height * width
         gdc: GaussianDynamicConv2d = self.net.context
-        needed, inverse = torch.unique(zero_padded_taps(positions, height, width), return_inverse=True)
+        needed, inverse = unique_indices(zero_padded_taps(positions, height, width), pixels + 1)
         real = needed < pixels
         needed = needed.clamp(max=pixels - 1)
         repeated = needed.repeat(count)

@@ -234,3 +234,14 @@ def test_gather_rows_matches_indexing_and_its_gradient():
     index = torch.tensor([[0, 6, 6], [2, 2, 2], [5, 0, 1]])
     torch.testing.assert_close(gather_rows(table, index), table[index])
     assert torch.autograd.gradcheck(lambda t: gather_rows(t, index), (table,))
+
+
+def test_unique_indices_equals_torch_unique():
+    from gdc_core.network import unique_indices
+
+    generator = torch.Generator().manual_seed(4)
+    for shape, size in [((7, 18), 30), ((1000,), 5000), ((3, 9), 1)]:
+        index = torch.randint(0, size, shape, generator=generator)
+        values, inverse = unique_indices(index, size)
+        want_values, want_inverse = torch.unique(index, return_inverse=True)
+        assert torch.equal(values, want_values) and torch.equal(inverse, want_inverse)
