@@ -78,37 +78,59 @@ def sample_offsets(
     return _as_offsets(dy, dx).permute(0, 3, 4, 1, 2).contiguous()
 
 
+def _placements(width: int, dtype: torch.dtype, device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Matrices that place the clamped moving coordinates into flat tap indices y * width + x: (6, 9) for the y of
+    Y_TAPS (times width), (6, 9) for the x of X_TAPS, and (2, 9) for the taps that keep the position's own y / x."""
+    place_y = torch.zeros(len(Y_TAPS), 9, device=device, dtype=dtype)
+    place_y[torch.arange(len(Y_TAPS), device=device), list(Y_TAPS)] = width
+    place_x = torch.zeros(len(X_TAPS), 9, device=device, dtype=dtype)
+    place_x[torch.arange(len(X_TAPS), device=device), list(X_TAPS)] = 1
+    still = torch.tensor([[width * (k not in Y_TAPS) for k in range(9)], [float(k not in X_TAPS) for k in range(9)]],
+                         device=device, dtype=dtype)
+    return place_y, place_x, still
+
+
+def _flat_sources(magnitude: torch.Tensor, ys: torch.Tensor, xs: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """Magnitudes (..., DRAWS) drawn at positions with coordinates ys, xs (broadcastable to (..., 1), float) ->
+    LongTensor (..., 9) flat source indices, clamped to the map. The 12 moving coordinates are clamped, then small
+    matmuls place them in the 9 flat indices (taps that do not move on an axis take the position's own
+    coordinate); float arithmetic is exact here (float64 past 2**24 pixels)."""
+    dtype = torch.float32 if height * width < 2**24 else torch.float64
+    dy, dx = _pixel_steps(magnitude.to(dtype), height, width)
+    source_y = dy.add_(ys.to(dtype)).clamp_(0, height - 1)  # (..., 6) clamped coordinates of the moving taps
+    source_x = dx.add_(xs.to(dtype)).clamp_(0, width - 1)
+    place_y, place_x, still = _placements(width, dtype, magnitude.device)
+    own = torch.cat(torch.broadcast_tensors(ys.to(dtype), xs.to(dtype)), dim=-1) @ still  # (..., 9)
+    return (source_y @ place_y).add_(source_x @ place_x).add_(own).long()
+
+
 def sample_sources(batch: int, height: int, width: int, sigma: float, *, law: str = "gaussian",
                    generator: torch.Generator | None = None, device=None) -> torch.Tensor:
     """Fresh offsets as flat source indices, clamped to the map: LongTensor (batch, height * width, 9).
 
     Equal to ``tap_indices(sample_offsets(...)).transpose(1, 2)`` for the same generator state, without
-    materialising the (batch, 9, 2, h, w) offsets. The 12 moving coordinates of each position are clamped, then
-    two small matmuls place them in the 9 flat indices y * width + x (taps that do not move on an axis take the
-    position's own coordinate); float arithmetic is exact here (float64 past 2**24 pixels).
+    materialising the (batch, 9, 2, h, w) offsets.
     """
     magnitude = _draw_magnitudes((batch, height, width), sigma, law, generator, device)
-    dtype = torch.float32 if height * width < 2**24 else torch.float64
-    dev = magnitude.device
-    dy, dx = _pixel_steps(magnitude.to(dtype), height, width)
-    ys = torch.arange(height, device=dev, dtype=dtype).view(height, 1, 1)
-    xs = torch.arange(width, device=dev, dtype=dtype).view(1, width, 1)
-    source_y = dy.add_(ys).clamp_(0, height - 1)  # (batch, h, w, 6) clamped coordinates of the moving taps
-    source_x = dx.add_(xs).clamp_(0, width - 1)
-    place_y = torch.zeros(len(Y_TAPS), 9, device=dev, dtype=dtype)  # moving coordinate j -> its tap's y * width
-    place_y[torch.arange(len(Y_TAPS), device=dev), list(Y_TAPS)] = width
-    place_x = torch.zeros(len(X_TAPS), 9, device=dev, dtype=dtype)  # ... -> its tap's x
-    place_x[torch.arange(len(X_TAPS), device=dev), list(X_TAPS)] = 1
-    still_y = torch.tensor([k not in Y_TAPS for k in range(9)], device=dev, dtype=dtype)  # taps keeping own y
-    still_x = torch.tensor([k not in X_TAPS for k in range(9)], device=dev, dtype=dtype)
-    own = ys * width * still_y + xs * still_x  # (h, w, 9)
-    flat = (source_y @ place_y).add_(source_x @ place_x).add_(own)
-    return flat.view(batch, height * width, 9).long()
+    ys = torch.arange(height, device=magnitude.device).view(height, 1, 1)
+    xs = torch.arange(width, device=magnitude.device).view(1, width, 1)
+    return _flat_sources(magnitude, ys, xs, height, width).view(batch, height * width, 9)
+
+
+def sample_sources_at(positions: torch.Tensor, height: int, width: int, sigma: float, *, law: str = "gaussian",
+                      generator: torch.Generator | None = None) -> torch.Tensor:
+    """Fresh offsets for flat ``positions`` (count,) of an (height, width) map as flat source indices, clamped:
+    LongTensor (count, 9). Equal to ``displaced_sources(positions, sample_offsets_at(...))`` for the same
+    generator state, in a third of the tensor operations (training draws them at every step)."""
+    magnitude = _draw_magnitudes((positions.shape[0],), sigma, law, generator, positions.device)
+    ys = torch.div(positions, width, rounding_mode="floor").unsqueeze(1)
+    return _flat_sources(magnitude, ys, positions.unsqueeze(1) - ys * width, height, width)
 
 
 def sample_offsets_at(count: int, height: int, width: int, sigma: float, *, law: str = "gaussian",
                       generator: torch.Generator | None = None, device=None) -> torch.Tensor:
-    """Offsets for ``count`` positions only: LongTensor (count, 9, 2), same law as :func:`sample_offsets`."""
+    """Offsets for ``count`` positions only: LongTensor (count, 9, 2), same law as :func:`sample_offsets`. The
+    readable form of :func:`sample_sources_at` (with :func:`displaced_sources`), which the tests compare it to."""
     return _as_offsets(*_pixel_steps(_draw_magnitudes((count,), sigma, law, generator, device), height, width))
 
 
@@ -248,10 +270,10 @@ class GaussianDynamicConv2d(nn.Module):
         return sample_sources(batch, height, width, self.sigma, law=self.law, generator=self.generator,
                               device=self.weight.device)
 
-    def offsets_at(self, positions: torch.Tensor, height: int, width: int) -> torch.Tensor:
-        """Fresh offsets for chosen flat positions of an (height, width) map only: (count, 9, 2)."""
-        return sample_offsets_at(positions.shape[0], height, width, self.sigma, law=self.law,
-                                 generator=self.generator, device=positions.device)
+    def sources_at(self, positions: torch.Tensor, height: int, width: int) -> torch.Tensor:
+        """Fresh offsets for chosen flat positions of an (height, width) map only, as flat source indices: (count, 9)
+        (see :func:`sample_sources_at`)."""
+        return sample_sources_at(positions, height, width, self.sigma, law=self.law, generator=self.generator)
 
     def forward(self, x: torch.Tensor, offsets: torch.Tensor | None = None) -> torch.Tensor:
         if offsets is None:

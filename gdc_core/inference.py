@@ -73,7 +73,7 @@ def monte_carlo(
         if on_samples is not None:
             on_samples(done)
     mean = total / passes_per_pixel
-    agreeing = votes.gather(0, mean.argmax(0, keepdim=True))[0].float()
+    agreeing = votes.gather(0, _first_argmax(mean).unsqueeze(0))[0].float()
     disagreement = 1.0 - agreeing / passes_per_pixel
     return mean.reshape(classes, height, width).float(), disagreement.reshape(height, width).float()
 
@@ -88,6 +88,17 @@ def _vote_counts(probs: torch.Tensor) -> torch.Tensor:
     for k in range(1, probs.shape[1]):
         top = torch.maximum(top, probs[:, k])
     return torch.stack([(probs[:, k] == top).sum(0) for k in range(probs.shape[1])])
+
+
+def _first_argmax(values: torch.Tensor) -> torch.Tensor:
+    """``values.argmax(0)`` for (K, N) values: (N,) long, the first class on ties. A running maximum over the K rows,
+    4 ms -> 0.3 ms for 2 x 26 800 (argmax over the strided class axis is slow on a CPU)."""
+    best, index = values[0].clone(), torch.zeros(values.shape[1], dtype=torch.long, device=values.device)
+    for k in range(1, values.shape[0]):
+        better = values[k] > best
+        best = torch.where(better, values[k], best)
+        index.masked_fill_(better, k)
+    return index
 
 
 def monte_carlo_reference(net: torch.nn.Module, features: torch.Tensor, samples: int) -> tuple[torch.Tensor, torch.Tensor]:

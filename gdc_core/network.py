@@ -12,7 +12,7 @@ from torch import nn
 from torchvision.ops import DeformConv2d
 
 from .config import parse_context_conv
-from .gdc import TAP_DIRECTIONS, GaussianDynamicConv2d, displaced_sources, gather_projected, project_taps
+from .gdc import TAP_DIRECTIONS, GaussianDynamicConv2d, gather_projected, project_taps
 
 
 class DeformableBranch(nn.Module):
@@ -195,8 +195,7 @@ class LightweightSegNet(nn.Module):
         """Flat indices of the context branch's 9 taps around ``positions``: (count, 9); the sentinel height * width
         (zero padding) for a dilated conv's taps outside the map, clamped displaced taps for the GDC."""
         if isinstance(self.context, GaussianDynamicConv2d):
-            offsets = self.context.offsets_at(positions, height, width)
-            return displaced_sources(positions, offsets, height, width)
+            return self.context.sources_at(positions, height, width)
         return zero_padded_taps(positions, height, width, self.context.dilation[0])
 
     @torch.no_grad()
@@ -267,7 +266,7 @@ class StochasticPasses:
         real = needed < pixels
         needed = needed.clamp(max=pixels - 1)
         repeated = needed.repeat(count)
-        sources = displaced_sources(repeated, gdc.offsets_at(repeated, height, width), height, width)
+        sources = gdc.sources_at(repeated, height, width)
         rows = sources * 9 + torch.arange(9, device=positions.device)
         context = F.embedding_bag(rows, self.projected.reshape(pixels * 9, -1), mode="sum").add_(gdc.bias).relu_()
         context = context.view(count, len(needed), -1)

@@ -143,6 +143,17 @@ def test_sources_are_the_clamped_taps_of_the_same_draw(law):
     torch.testing.assert_close(sources, tap_indices(offsets).transpose(1, 2))
 
 
+@pytest.mark.parametrize("law", ["gaussian", "uniform"])
+def test_sources_at_positions_are_the_clamped_taps_of_the_same_draw(law):
+    from gdc_core.gdc import displaced_sources, sample_offsets_at, sample_sources_at
+
+    positions = torch.tensor([0, 16, 17, 100, 220, 110, 5, 5])  # corners, edges, a repeat
+    fast = sample_sources_at(positions, 13, 17, 0.4, law=law, generator=torch.Generator().manual_seed(6))
+    offsets = sample_offsets_at(len(positions), 13, 17, 0.4, law=law, generator=torch.Generator().manual_seed(6))
+    assert fast.dtype == torch.long
+    torch.testing.assert_close(fast, displaced_sources(positions, offsets, 13, 17))
+
+
 def test_sparse_offsets_follow_the_same_law():
     from gdc_core.gdc import sample_offsets_at
 

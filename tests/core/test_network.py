@@ -5,6 +5,7 @@ import torch
 from gdc_core.backbone import FilterBankStem, MobileNetV2Stem, choose_stem, read_weights_file, BackboneWeightsError
 from gdc_core.inference import monte_carlo, monte_carlo_reference
 from gdc_core.network import LightweightSegNet
+from gdc_core.gdc import tap_indices
 
 
 @pytest.mark.parametrize("conv", ["gdc", "normal", "dilated:6", "deformable", "uniform"])
@@ -130,8 +131,7 @@ def test_sparse_forward_equals_dense_at_the_chosen_positions(conv, monkeypatch):
     positions = torch.tensor([0, 5, 10, 11, 50, 60, 98, 87, 44])  # corners and edges included
     if net.is_stochastic:
         offsets = net.context.sample_offsets(1, 9, 11)
-        monkeypatch.setattr(net.context, "offsets_at",
-                            lambda pos, h, w: offsets[0].permute(2, 3, 0, 1).reshape(h * w, 9, 2)[pos])
+        monkeypatch.setattr(net.context, "sources_at", lambda pos, h, w: tap_indices(offsets)[0].t()[pos])
         dense = net.head(torch.relu(net.local(net.trunk(features))),
                          torch.relu(net.context(net.trunk(features), offsets)))
     else:
@@ -166,8 +166,7 @@ def test_sampling_at_positions_equals_dense_pass_for_the_same_offsets(monkeypatc
     with torch.no_grad():
         fused = net.trunk(features)
         dense = torch.softmax(net.head(torch.relu(net.local(fused)), torch.relu(net.context(fused, offsets))), 1)
-    monkeypatch.setattr(net.context, "offsets_at",
-                        lambda pos, h, w: offsets[0].permute(2, 3, 0, 1).reshape(h * w, 9, 2)[pos])
+    monkeypatch.setattr(net.context, "sources_at", lambda pos, h, w: tap_indices(offsets)[0].t()[pos])
     positions = torch.tensor([0, 5, 10, 11, 50, 60, 98, 87, 44, 45])  # corners, edges and neighbours
     sparse = net.sampler(features).at(positions, 1)
     torch.testing.assert_close(sparse[0], dense[0].reshape(3, -1)[:, positions], rtol=1e-5, atol=1e-6)
@@ -245,3 +244,14 @@ def test_unique_indices_equals_torch_unique():
         values, inverse = unique_indices(index, size)
         want_values, want_inverse = torch.unique(index, return_inverse=True)
         assert torch.equal(values, want_values) and torch.equal(inverse, want_inverse)
+
+
+def test_first_argmax_equals_torch_argmax_ties_included():
+    from gdc_core.inference import _first_argmax
+
+    generator = torch.Generator().manual_seed(5)
+    for classes in (2, 3, 21):
+        values = torch.rand(classes, 500, generator=generator)
+        values[:, :50] = 0.25  # all tied: the first class
+        values[1:, 50:60] = 2.0  # classes 1.. tied on top: class 1
+        assert torch.equal(_first_argmax(values), values.argmax(0))
