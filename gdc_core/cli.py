@@ -37,7 +37,8 @@ METHODS = ("gdc", *baselines.BASELINES)
 CONFIG_OPTIONS = {"conv": "context_conv", "steps": "steps", "samples": "samples", "sigma": "sigma",
                   "class_weighting": "class_weighting", "refine": "refine", "max_side": "max_side",
                   "pixels_per_step": "pixels_per_step", "settle_after": "settle_after",
-                  "grabcut_iterations": "grabcut_iterations", "literal": "literal", "device": "device", "seed": "seed"}
+                  "grabcut_iterations": "grabcut_iterations", "slic_iterations": "slic_iterations", "literal": "literal",
+                  "device": "device", "seed": "seed"}
 
 
 class CliError(Exception):
@@ -69,6 +70,8 @@ def _run_options() -> argparse.ArgumentParser:
                             f"(default {defaults.settle_after})")
     group.add_argument("--grabcut-iterations", type=int,
                        help=f"iterations of the grabcut refinement (default {defaults.grabcut_iterations})")
+    group.add_argument("--slic-iterations", type=int,
+                       help=f"SLIC k-means iterations at most (default {defaults.slic_iterations})")
     group.add_argument("--literal", action="store_const", const=True,
                        help="the paper-literal reference path: full-map loss, one full pass per sample")
     group.add_argument("--device", choices=DEVICES, help=f"compute device (default {defaults.device})")

@@ -33,11 +33,13 @@ def validate_scribbles(scribbles: np.ndarray, image_shape: tuple[int, int]) -> t
     return classes
 
 
-def compute_superpixels(image: np.ndarray, n_segments: int, compactness: float = 10.0) -> np.ndarray:
-    """SLIC over-segmentation of an (H, W, 3) float image in [0, 1]: (H, W) int32 labels from 0."""
+def compute_superpixels(image: np.ndarray, n_segments: int, compactness: float = 10.0,
+                        iterations: int = 10) -> np.ndarray:
+    """SLIC over-segmentation of an (H, W, 3) float image in [0, 1] with at most ``iterations`` k-means
+    iterations: (H, W) int32 labels from 0."""
     from skimage.segmentation import slic
 
-    return slic(image, n_segments=n_segments, compactness=compactness, start_label=0,
+    return slic(image, n_segments=n_segments, compactness=compactness, max_num_iter=iterations, start_label=0,
                 channel_axis=-1 if image.ndim == 3 else None, enforce_connectivity=True).astype(np.int32)
 
 

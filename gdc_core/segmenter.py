@@ -123,9 +123,10 @@ class Segmenter:
         return self._cache[key]
 
     def _superpixels(self, config: SegmenterConfig, small: np.ndarray) -> np.ndarray:
-        key = ("superpixels", config.max_side, config.superpixels, config.slic_compactness)
+        key = ("superpixels", config.max_side, config.superpixels, config.slic_compactness, config.slic_iterations)
         if key not in self._cache:
-            self._cache[key] = compute_superpixels(small, config.superpixels, config.slic_compactness)
+            self._cache[key] = compute_superpixels(small, config.superpixels, config.slic_compactness,
+                                                   config.slic_iterations)
         return self._cache[key]
 
     def prepare(self, config: SegmenterConfig | None = None) -> None:

@@ -118,6 +118,7 @@ def bad_input_cases(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
         "zero steps": (argv(image, scribbles, "--steps", "0"), "steps"),
         "negative sigma": (argv(image, scribbles, "--sigma", "-1"), "sigma"),
         "negative pixels per step": (argv(image, scribbles, "--pixels-per-step", "-5"), "pixels_per_step"),
+        "zero slic iterations": (argv(image, scribbles, "--slic-iterations", "0"), "slic_iterations"),
         "steps not a number": (argv(image, scribbles, "--steps", "many"), "--steps"),
         "output over input": (["segment", str(image), "--scribbles", str(scribbles), "--out", str(scribbles)],
                               scribbles.name),
@@ -128,7 +129,7 @@ def bad_input_cases(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
 @pytest.mark.parametrize("case", ["missing image", "not an image", "missing scribbles", "scribbles not a label map",
                                   "scribbles of another size", "one class", "unknown device", "bad weights file",
                                   "no pretrained weights", "unknown conv", "zero steps", "negative sigma",
-                                  "negative pixels per step",
+                                  "zero slic iterations", "negative pixels per step",
                                   "steps not a number", "output over input", "two outputs in one file"])
 def test_bad_input_is_one_line_exit_2(tmp_path, capsys, case):
     argv, named = bad_input_cases(tmp_path)[case]
