@@ -233,6 +233,10 @@ def test_gather_rows_matches_indexing_and_its_gradient():
     index = torch.tensor([[0, 6, 6], [2, 2, 2], [5, 0, 1]])
     torch.testing.assert_close(gather_rows(table, index), table[index])
     assert torch.autograd.gradcheck(lambda t: gather_rows(t, index), (table,))
+    other = torch.tensor([6, 6, 3, 0])  # several indices: one output each, their gradients summed into the table
+    first, second = gather_rows(table, index, other)
+    torch.testing.assert_close(second, table[other])
+    assert torch.autograd.gradcheck(lambda t: gather_rows(t, index, other), (table,))
 
 
 def test_unique_indices_equals_torch_unique():
