@@ -24,7 +24,7 @@ import numpy as np
 
 from . import baselines
 from .backbone import WEIGHTS_ENV, BackboneWeightsError, StemChoice, choose_stem
-from .config import CLASS_WEIGHTINGS, DEVICES, REFINEMENTS, SegmenterConfig
+from .config import CLASS_WEIGHTINGS, DEVICES, REFINEMENTS, SUPERPIXEL_RESOLUTIONS, SegmenterConfig
 from .evaluation import DatasetError, Sample, Scores, list_dataset
 from .io import (IMAGE_SUFFIXES, ImageReadError, grey_to_uint8, overlay, read_image, read_label_map, write_image,
                  write_label_map)
@@ -36,8 +36,9 @@ METHODS = ("gdc", *baselines.BASELINES)
 # command-line option -> SegmenterConfig field, for the run options a user may set
 CONFIG_OPTIONS = {"conv": "context_conv", "steps": "steps", "samples": "samples", "sigma": "sigma",
                   "class_weighting": "class_weighting", "refine": "refine", "max_side": "max_side",
-                  "pixels_per_step": "pixels_per_step", "settle_after": "settle_after",
-                  "grabcut_iterations": "grabcut_iterations", "slic_iterations": "slic_iterations", "literal": "literal",
+                  "pixels_per_step": "pixels_per_step", "pixel_block": "pixel_block", "settle_after": "settle_after",
+                  "grabcut_iterations": "grabcut_iterations", "grabcut_band": "grabcut_band", "slic_iterations": "slic_iterations",
+                  "superpixel_resolution": "superpixel_resolution", "literal": "literal",
                   "device": "device", "seed": "seed"}
 
 
@@ -65,13 +66,22 @@ def _run_options() -> argparse.ArgumentParser:
     group.add_argument("--max-side", type=int, help=f"working resolution in px (default {defaults.max_side})")
     group.add_argument("--pixels-per-step", type=int,
                        help=f"labelled pixels per training step, 0 = all (default {defaults.pixels_per_step})")
+    group.add_argument("--pixel-block", type=int,
+                       help=f"side of the square blocks of labelled pixels a training step draws, 1 = single pixels "
+                            f"(default {defaults.pixel_block})")
     group.add_argument("--settle-after", type=int,
                        help=f"passes over the whole map before pixels whose passes all agree stop sampling, 0 = never "
                             f"(default {defaults.settle_after})")
     group.add_argument("--grabcut-iterations", type=int,
                        help=f"iterations of the grabcut refinement (default {defaults.grabcut_iterations})")
+    group.add_argument("--grabcut-band", type=int,
+                       help=f"GrabCut changes only pixels within this many pixels of the network's border, 0 = anywhere "
+                            f"(default {defaults.grabcut_band})")
     group.add_argument("--slic-iterations", type=int,
                        help=f"SLIC k-means iterations at most (default {defaults.slic_iterations})")
+    group.add_argument("--superpixel-resolution", choices=SUPERPIXEL_RESOLUTIONS,
+                       help=f"where SLIC runs and the scribbles are expanded: the stem features' size or the network's "
+                            f"input (default {defaults.superpixel_resolution})")
     group.add_argument("--literal", action="store_const", const=True,
                        help="the paper-literal reference path: full-map loss, one full pass per sample")
     group.add_argument("--device", choices=DEVICES, help=f"compute device (default {defaults.device})")

@@ -13,6 +13,7 @@ CONTEXT_CONVS = ("gdc", "normal", "deformable", "uniform")
 CLASS_WEIGHTINGS = ("balanced", "paper", "none")
 REFINEMENTS = ("none", "grabcut", "seeded", "grabcut+seeded")
 DEVICES = ("auto", "cpu", "cuda")
+SUPERPIXEL_RESOLUTIONS = ("features", "input")
 
 
 def parse_context_conv(spec: str) -> tuple[str, int]:
@@ -53,18 +54,25 @@ class SegmenterConfig:
             ms a step against 11.5 for 512 on the 2-core machine. CPU only: on a CUDA GPU
             the full map is cheaper (H100: 50 steps 0.15 s dense against 0.21 s sparse, launch-bound), so CUDA
             runs always train on the full map.
+        pixel_block: side in pixels of the square blocks of labelled pixels a training minibatch draws (1:
+            independent pixels). MEASURED_PIXEL_BLOCK
         settle_after: Monte-Carlo passes over the whole map before pixels on which all of them agree stop being
             sampled (the rest of the ``samples`` passes run at the other pixels only); 0 = every pixel gets every
             pass. Measured without refinement (docs/ablation.md), 0 and 5 give the same mIoU on every dev folder
             (78.6 / 65.2 / 30.4 against 78.5 / 65.2 / 30.4); 5 samples about 4x faster than 0. 3 against 5 (256
             pixels a step, mean of seeds 0-2): 78.3 / 64.7 / 32.3 against 78.4 / 64.8 / 32.3.
-        literal: the paper-literal reference implementation: full-map loss every step and one full forward
-            pass per sample (ignores pixels_per_step); kept for benchmarks and reproduction.
+        literal: the paper-literal reference implementation: SLIC at the input resolution, full-map loss every
+            step and one full forward pass per sample (ignores superpixel_resolution, pixels_per_step and
+            settle_after); kept for benchmarks and reproduction.
         width: channels after the 1x1 fuse and in each branch of the GDC module.
         class_weighting: ``balanced`` (w_c proportional to 1/n_c, the default), ``paper`` (Eq. 6 as printed,
             w_c = n_c / N_all) or ``none``. Measured: the printed form weights frequent classes up and loses 16
             mIoU points on grabcut-dev (62.7 against 78.5 balanced) and 20 on voc-dev (45.1 against 65.2).
-        superpixels: SLIC segment count at the working resolution.
+        superpixels: SLIC segment count (over the whole image, whatever resolution SLIC runs at).
+        superpixel_resolution: where SLIC over-segments the image and the scribbles are expanded: ``input`` (the
+            network's input, the working resolution: the paper's "over-segment the input image") or ``features``
+            (the image area-resized to the stem feature map's size, half the working resolution, where the loss is
+            computed anyway). MEASURED_SUPERPIXEL_RESOLUTION
         slic_compactness: SLIC compactness (colour vs space trade-off).
         slic_iterations: SLIC's k-means iterations at most (scikit-image's default: 10). 5 would take SLIC from 0.07
             to 0.04 s at 0.2 MP but lost 2 mIoU on voc-dev without refinement (62.7 / 62.6 against 65.1 / 64.5,
@@ -79,6 +87,9 @@ class SegmenterConfig:
             acdc-dev, refining the same network probabilities): 1: 92.1 / 79.6 / 78.9; 2: 92.4 / 81.6 / 79.0;
             3: 93.1 / 81.4 / 79.1; 5: 92.5 / 81.7 / 79.1, at 0.26 / 0.37 / 0.43 / 0.60 s per grabcut-dev image: past
             2 the cost grows and the quality does not.
+        grabcut_band: GrabCut may change only pixels within this many pixels of the border of the network's
+            decision (at the refinement's resolution, at most 512 px a side); 0: everywhere (plain GrabCut).
+            MEASURED_GRABCUT_BAND
         preview_every: report an intermediate label map every this many training steps (0: never).
         preview_seconds: at most one preview per this many seconds of training (0: at every ``preview_every``-th
             step). A preview is a full forward pass: on a 0.2 MP photo, five of them made a 0.79 s run take 0.93 s,
@@ -95,6 +106,7 @@ class SegmenterConfig:
     sigma: float = 0.2
     context_conv: str = "gdc"
     pixels_per_step: int = 256
+    pixel_block: int = 2
     settle_after: int = 3
     literal: bool = False
     width: int = 32
@@ -102,9 +114,11 @@ class SegmenterConfig:
     superpixels: int = 1000
     slic_compactness: float = 10.0
     slic_iterations: int = 10
+    superpixel_resolution: str = "features"
     max_side: int = 400
     refine: str = "grabcut+seeded"
     grabcut_iterations: int = 2
+    grabcut_band: int = 32
     preview_every: int = 10
     preview_seconds: float = 0.3
     device: str = "auto"
@@ -115,12 +129,14 @@ class SegmenterConfig:
         _check_choice("class_weighting", self.class_weighting, CLASS_WEIGHTINGS)
         _check_choice("refine", self.refine, REFINEMENTS)
         _check_choice("device", self.device, DEVICES)
+        _check_choice("superpixel_resolution", self.superpixel_resolution, SUPERPIXEL_RESOLUTIONS)
         for name in ("steps", "warm_steps", "samples", "width", "superpixels", "slic_iterations", "max_side",
-                     "grabcut_iterations"):
+                     "grabcut_iterations", "pixel_block"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be at least 1 (got {getattr(self, name)!r})")
-        if self.preview_every < 0 or self.pixels_per_step < 0 or self.settle_after < 0 or self.preview_seconds < 0:
-            raise ValueError("preview_every, preview_seconds, pixels_per_step and settle_after must be 0 or more")
+        if min(self.preview_every, self.pixels_per_step, self.settle_after, self.preview_seconds, self.grabcut_band) < 0:
+            raise ValueError("preview_every, preview_seconds, pixels_per_step, settle_after and grabcut_band must be 0 "
+                             "or more")
         if not self.lr > 0:
             raise ValueError(f"lr must be positive (got {self.lr!r})")
         if not 0 <= self.momentum < 1:

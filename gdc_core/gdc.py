@@ -10,6 +10,7 @@ Tensor shapes: feature maps are (B, C, H, W); offsets are integer pixel displace
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -40,13 +41,32 @@ def _draw_magnitudes(shape: tuple[int, ...], sigma: float, law: str, generator, 
     return torch.rand(shape, generator=generator, device=device)
 
 
+@functools.lru_cache(maxsize=8)
+def _draw_geometry(height: int, width: int, dtype: torch.dtype, device: torch.device) -> tuple[torch.Tensor, ...]:
+    """Constants that turn magnitudes (..., DRAWS) into flat source indices on an (height, width) map, made once per
+    map size: the map's size on each draw's axis (DRAWS,), each draw's direction sign (DRAWS,), the largest
+    coordinate on its axis (DRAWS,), and a (DRAWS + 2, 9) matrix that places the clamped moving coordinates (the y of
+    Y_TAPS times width, the x of X_TAPS) and the position's own (y, x), for taps that keep it, into y * width + x."""
+    sizes = torch.tensor([height] * len(Y_TAPS) + [width] * len(X_TAPS), dtype=dtype, device=device)
+    signs = torch.cat([TAP_DIRECTIONS[list(Y_TAPS), 0], TAP_DIRECTIONS[list(X_TAPS), 1]]).to(dtype=dtype, device=device)
+    limits = sizes - 1
+    place = torch.zeros(DRAWS + 2, 9, dtype=dtype)
+    for row, tap in enumerate(Y_TAPS):
+        place[row, tap] = width
+    for row, tap in enumerate(X_TAPS):
+        place[len(Y_TAPS) + row, tap] = 1
+    for tap in range(9):
+        place[DRAWS, tap] = width * (tap not in Y_TAPS)
+        place[DRAWS + 1, tap] = tap not in X_TAPS
+    return sizes, signs, limits, place.to(device)
+
+
 def _pixel_steps(magnitude: torch.Tensor, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Magnitudes (..., DRAWS) -> signed whole-pixel steps (dy of Y_TAPS (..., 6), dx of X_TAPS (..., 6)), in the
     magnitudes' float dtype."""
-    directions = TAP_DIRECTIONS.to(device=magnitude.device, dtype=magnitude.dtype)
-    dy = magnitude[..., :len(Y_TAPS)].mul(height).floor_().mul_(directions[list(Y_TAPS), 0])
-    dx = magnitude[..., len(Y_TAPS):].mul(width).floor_().mul_(directions[list(X_TAPS), 1])
-    return dy, dx
+    sizes, signs, _, _ = _draw_geometry(height, width, magnitude.dtype, magnitude.device)
+    steps = magnitude.mul(sizes).floor_().mul_(signs)
+    return steps[..., :len(Y_TAPS)], steps[..., len(Y_TAPS):]
 
 
 def _as_offsets(dy: torch.Tensor, dx: torch.Tensor) -> torch.Tensor:
@@ -78,30 +98,19 @@ def sample_offsets(
     return _as_offsets(dy, dx).permute(0, 3, 4, 1, 2).contiguous()
 
 
-def _placements(width: int, dtype: torch.dtype, device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Matrices that place the clamped moving coordinates into flat tap indices y * width + x: (6, 9) for the y of
-    Y_TAPS (times width), (6, 9) for the x of X_TAPS, and (2, 9) for the taps that keep the position's own y / x."""
-    place_y = torch.zeros(len(Y_TAPS), 9, device=device, dtype=dtype)
-    place_y[torch.arange(len(Y_TAPS), device=device), list(Y_TAPS)] = width
-    place_x = torch.zeros(len(X_TAPS), 9, device=device, dtype=dtype)
-    place_x[torch.arange(len(X_TAPS), device=device), list(X_TAPS)] = 1
-    still = torch.tensor([[width * (k not in Y_TAPS) for k in range(9)], [float(k not in X_TAPS) for k in range(9)]],
-                         device=device, dtype=dtype)
-    return place_y, place_x, still
-
-
 def _flat_sources(magnitude: torch.Tensor, ys: torch.Tensor, xs: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    """Magnitudes (..., DRAWS) drawn at positions with coordinates ys, xs (broadcastable to (..., 1), float) ->
-    LongTensor (..., 9) flat source indices, clamped to the map. The 12 moving coordinates are clamped, then small
-    matmuls place them in the 9 flat indices (taps that do not move on an axis take the position's own
-    coordinate); float arithmetic is exact here (float64 past 2**24 pixels)."""
+    """Magnitudes (..., DRAWS) drawn at positions with coordinates ys, xs (broadcastable to (..., 1), integer or
+    float) -> LongTensor (..., 9) flat source indices, clamped to the map. The 12 moving coordinates are clamped,
+    then one small matmul places them and the position's own coordinates in the 9 flat indices (taps that do not
+    move on an axis keep the position's coordinate); float arithmetic is exact here (float64 past 2**24 pixels)."""
     dtype = torch.float32 if height * width < 2**24 else torch.float64
-    dy, dx = _pixel_steps(magnitude.to(dtype), height, width)
-    source_y = dy.add_(ys.to(dtype)).clamp_(0, height - 1)  # (..., 6) clamped coordinates of the moving taps
-    source_x = dx.add_(xs.to(dtype)).clamp_(0, width - 1)
-    place_y, place_x, still = _placements(width, dtype, magnitude.device)
-    own = torch.cat(torch.broadcast_tensors(ys.to(dtype), xs.to(dtype)), dim=-1) @ still  # (..., 9)
-    return (source_y @ place_y).add_(source_x @ place_x).add_(own).long()
+    sizes, signs, limits, place = _draw_geometry(height, width, dtype, magnitude.device)
+    own = torch.cat(torch.broadcast_tensors(ys, xs), dim=-1).to(dtype)  # (..., 2)
+    moving = magnitude.to(dtype).mul(sizes).floor_().mul_(signs)  # (..., DRAWS) signed steps
+    moving += own.repeat_interleave(torch.tensor([len(Y_TAPS), len(X_TAPS)], device=own.device), dim=-1,
+                                    output_size=DRAWS)
+    moving = torch.minimum(moving.clamp_(min=0), limits)  # clamped coordinates of the moving taps
+    return (torch.cat([moving, own.expand(*moving.shape[:-1], 2)], dim=-1) @ place).long()
 
 
 def sample_sources(batch: int, height: int, width: int, sigma: float, *, law: str = "gaussian",

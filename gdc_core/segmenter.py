@@ -122,9 +122,16 @@ class Segmenter:
                 self._cache[key] = (small, self.stem.stem(tensor).contiguous())
         return self._cache[key]
 
-    def _superpixels(self, config: SegmenterConfig, small: np.ndarray) -> np.ndarray:
-        key = ("superpixels", config.max_side, config.superpixels, config.slic_compactness, config.slic_iterations)
+    def _superpixels(self, config: SegmenterConfig) -> np.ndarray:
+        """SLIC labels at ``config.superpixel_resolution`` (the input's for a literal run): (h, w) int32, the
+        working image's size or the stem feature map's."""
+        at_features = config.superpixel_resolution == "features" and not config.literal
+        key = ("superpixels", config.max_side, at_features, config.superpixels, config.slic_compactness,
+               config.slic_iterations)
         if key not in self._cache:
+            small, features = self._working(config)
+            if at_features:
+                small = resize_image(small, features.shape[-2:])
             self._cache[key] = compute_superpixels(small, config.superpixels, config.slic_compactness,
                                                    config.slic_iterations)
         return self._cache[key]
@@ -133,9 +140,7 @@ class Segmenter:
         """Compute now what the first run on this image would compute first: the stem features and the superpixels
         for ``config`` (default: the segmenter's). The app calls it when an image opens, while the annotator is
         still painting, so that the first run only trains and samples."""
-        config = config or self.config
-        small, _ = self._working(config)
-        self._superpixels(config, small)
+        self._superpixels(config or self.config)
 
     def run(self, scribbles: np.ndarray, *, config: SegmenterConfig | None = None, warm_start: bool = False,
             on_progress: Callable[[Progress], None] | None = None,
@@ -163,12 +168,12 @@ class Segmenter:
         timings: dict[str, float] = {}
 
         report(Progress("superpixels", 0, 1))
-        small, features = self._working(config)
+        _, features = self._working(config)
         tic = time.perf_counter()
-        superpixels = self._superpixels(config, small)
+        superpixels = self._superpixels(config)
         index_of = np.full(256, NO_LABEL, dtype=np.uint8)
         index_of[list(classes)] = np.arange(len(classes))
-        small_scribbles = index_of[downscale_labels(np.asarray(scribbles), small.shape[:2], NO_LABEL)]
+        small_scribbles = index_of[downscale_labels(np.asarray(scribbles), superpixels.shape, NO_LABEL)]
         expanded = expand_scribbles(small_scribbles, superpixels)
         target = downscale_labels(expanded, features.shape[-2:], NO_LABEL)
         counts = np.bincount(target[target != NO_LABEL], minlength=len(classes))
@@ -211,6 +216,7 @@ class Segmenter:
                      torch.tensor(weights, dtype=torch.float32, device=self.device), steps=steps,
                      lr=config.lr, momentum=config.momentum,
                      pixels_per_step=0 if config.literal or self.device.type == "cuda" else config.pixels_per_step,
+                     pixel_block=config.pixel_block,
                      generator=generator, on_step=on_step, should_stop=stop)
         timings["training"] = time.perf_counter() - tic
 
@@ -226,7 +232,7 @@ class Segmenter:
         stages = parse_refine(config.refine)
         if stages:
             labels = class_ids[refine_labels(self._image, probabilities, index_of[np.asarray(scribbles)], stages,
-                                             iterations=config.grabcut_iterations)]
+                                             iterations=config.grabcut_iterations, band=config.grabcut_band)]
         else:
             labels = class_ids[probabilities.argmax(0)]
         timings["finishing"] = time.perf_counter() - tic

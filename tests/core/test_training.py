@@ -5,7 +5,7 @@ import torch
 
 from gdc_core.config import SegmenterConfig, parse_context_conv
 from gdc_core.network import LightweightSegNet
-from gdc_core.training import RunCancelled, class_weights, fit
+from gdc_core.training import RunCancelled, StratifiedPixelSampler, class_weights, fit
 
 
 def test_paper_weights_are_eq6_as_printed():
@@ -90,3 +90,44 @@ def test_config_defaults_are_the_papers_and_unknown_keys_fail():
         config.replace(class_weighting="inverse")
     assert config.replace(steps=3).steps == 3 and config.steps == 50
     assert parse_context_conv("dilated:6") == ("dilated", 6)
+
+
+@pytest.mark.parametrize("block", [1, 2, 3])
+def test_block_minibatch_is_an_unbiased_estimate_of_the_dense_loss(block):
+    """Exact expectation over every anchor a draw can pick (slow enumeration) against the dense weighted mean loss
+    of Eq. 5, on a map whose class regions have ragged edges (squares cut by other classes and by the border)."""
+    generator = torch.Generator().manual_seed(3)
+    target = torch.full((9, 11), 255, dtype=torch.long)
+    target[1:7, 0:5] = 0
+    target[4:9, 6:11] = 1
+    target[3, 2] = 1
+    target[8, 0:3] = 2
+    per_pixel_loss = torch.rand(9, 11, generator=generator, dtype=torch.float64)
+    weights = torch.tensor([0.5, 1.5, 3.0], dtype=torch.float64)
+    labelled = target != 255
+    dense = (weights[target[labelled]] * per_pixel_loss[labelled]).sum() / weights[target[labelled]].sum()
+
+    sampler = StratifiedPixelSampler(target, weights, per_step=36, generator=generator, block=block)
+    expected = 0.0
+    for c, (squares, square_weights) in enumerate(zip(sampler.squares, sampler.square_weights)):
+        for anchor in range(len(squares)):  # each anchor is drawn sampler.anchors times out of n_c, on average
+            contribution = (square_weights[anchor].double() * per_pixel_loss.reshape(-1)[squares[anchor]]).sum()
+            expected += float(contribution) * sampler.anchors / len(squares)
+    assert expected / sampler.normaliser == pytest.approx(float(dense), rel=1e-5)
+
+    positions, draw_weights = sampler.draw()
+    assert positions.shape == draw_weights.shape == sampler.labels.shape
+    drawn = draw_weights > 0
+    assert torch.equal(target.reshape(-1)[positions[drawn]], sampler.labels[drawn])  # only pixels of the drawn class
+
+
+def test_single_pixel_draws_are_stratified_with_equal_class_totals():
+    target = torch.full((6, 6), 255, dtype=torch.long)
+    target[0, :] = 0
+    target[5, :2] = 1
+    sampler = StratifiedPixelSampler(target, torch.tensor([1.0, 3.0]), per_step=8,
+                                     generator=torch.Generator().manual_seed(0))
+    positions, weights = sampler.draw()
+    assert sampler.labels.tolist() == [0] * 4 + [1] * 4
+    assert torch.equal(target.reshape(-1)[positions], sampler.labels)
+    torch.testing.assert_close(weights, torch.tensor([1.0 * 6 / 4] * 4 + [3.0 * 2 / 4] * 4))
