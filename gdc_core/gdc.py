@@ -45,26 +45,19 @@ def _draw_magnitudes(shape: tuple[int, ...], sigma: float, law: str, generator, 
 def _draw_geometry(height: int, width: int, dtype: torch.dtype, device: torch.device) -> tuple[torch.Tensor, ...]:
     """Constants that turn magnitudes (..., DRAWS) into flat source indices on an (height, width) map, made once per
     map size: the map's size on each draw's axis (DRAWS,), each draw's direction sign (DRAWS,), the largest
-    coordinate on its axis (DRAWS,), and a (DRAWS + 2, 9) matrix that places the clamped moving coordinates (the y of
-    Y_TAPS times width, the x of X_TAPS) and the position's own (y, x), for taps that keep it, into y * width + x."""
+    coordinate on its axis (DRAWS,), and for each of the 9 taps the column of its y among (the y of Y_TAPS, the
+    position's own y) and of its x among (the x of X_TAPS, the position's own x): (9,) long each."""
     sizes = torch.tensor([height] * len(Y_TAPS) + [width] * len(X_TAPS), dtype=dtype, device=device)
     signs = torch.cat([TAP_DIRECTIONS[list(Y_TAPS), 0], TAP_DIRECTIONS[list(X_TAPS), 1]]).to(dtype=dtype, device=device)
-    limits = sizes - 1
-    place = torch.zeros(DRAWS + 2, 9, dtype=dtype)
-    for row, tap in enumerate(Y_TAPS):
-        place[row, tap] = width
-    for row, tap in enumerate(X_TAPS):
-        place[len(Y_TAPS) + row, tap] = 1
-    for tap in range(9):
-        place[DRAWS, tap] = width * (tap not in Y_TAPS)
-        place[DRAWS + 1, tap] = tap not in X_TAPS
-    return sizes, signs, limits, place.to(device)
+    y_columns = [Y_TAPS.index(k) if k in Y_TAPS else len(Y_TAPS) for k in range(9)]
+    x_columns = [X_TAPS.index(k) if k in X_TAPS else len(X_TAPS) for k in range(9)]
+    return (sizes, signs, sizes - 1, torch.tensor(y_columns, device=device), torch.tensor(x_columns, device=device))
 
 
 def _pixel_steps(magnitude: torch.Tensor, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Magnitudes (..., DRAWS) -> signed whole-pixel steps (dy of Y_TAPS (..., 6), dx of X_TAPS (..., 6)), in the
     magnitudes' float dtype."""
-    sizes, signs, _, _ = _draw_geometry(height, width, magnitude.dtype, magnitude.device)
+    sizes, signs, *_ = _draw_geometry(height, width, magnitude.dtype, magnitude.device)
     steps = magnitude.mul(sizes).floor_().mul_(signs)
     return steps[..., :len(Y_TAPS)], steps[..., len(Y_TAPS):]
 
@@ -101,16 +94,17 @@ def sample_offsets(
 def _flat_sources(magnitude: torch.Tensor, ys: torch.Tensor, xs: torch.Tensor, height: int, width: int) -> torch.Tensor:
     """Magnitudes (..., DRAWS) drawn at positions with coordinates ys, xs (broadcastable to (..., 1), integer or
     float) -> LongTensor (..., 9) flat source indices, clamped to the map. The 12 moving coordinates are clamped,
-    then one small matmul places them and the position's own coordinates in the 9 flat indices (taps that do not
-    move on an axis keep the position's coordinate); float arithmetic is exact here (float64 past 2**24 pixels)."""
+    then each tap takes its y and x from them or, on an axis it does not move along, the position's own; float
+    arithmetic is exact here (float64 past 2**24 pixels)."""
     dtype = torch.float32 if height * width < 2**24 else torch.float64
-    sizes, signs, limits, place = _draw_geometry(height, width, dtype, magnitude.device)
-    own = torch.cat(torch.broadcast_tensors(ys, xs), dim=-1).to(dtype)  # (..., 2)
+    sizes, signs, limits, y_columns, x_columns = _draw_geometry(height, width, dtype, magnitude.device)
+    own_y, own_x = (c.to(dtype).expand(*magnitude.shape[:-1], 1) for c in torch.broadcast_tensors(ys, xs))
     moving = magnitude.to(dtype).mul(sizes).floor_().mul_(signs)  # (..., DRAWS) signed steps
-    moving += own.repeat_interleave(torch.tensor([len(Y_TAPS), len(X_TAPS)], device=own.device), dim=-1,
-                                    output_size=DRAWS)
-    moving = torch.minimum(moving.clamp_(min=0), limits)  # clamped coordinates of the moving taps
-    return (torch.cat([moving, own.expand(*moving.shape[:-1], 2)], dim=-1) @ place).long()
+    source_y = torch.minimum(moving[..., :len(Y_TAPS)].add_(own_y).clamp_(min=0), limits[:len(Y_TAPS)])
+    source_x = torch.minimum(moving[..., len(Y_TAPS):].add_(own_x).clamp_(min=0), limits[len(Y_TAPS):])
+    tap_y = torch.cat([source_y, own_y], dim=-1).index_select(-1, y_columns)  # (..., 9)
+    tap_x = torch.cat([source_x, own_x], dim=-1).index_select(-1, x_columns)
+    return tap_y.mul_(width).add_(tap_x).long()
 
 
 def sample_sources(batch: int, height: int, width: int, sigma: float, *, law: str = "gaussian",

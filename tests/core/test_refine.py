@@ -114,3 +114,32 @@ def test_refinement_is_reproducible_whatever_ran_before():
         results.append(grabcut_labels(image, decision, strokes, 2))
     for other in results[1:]:
         np.testing.assert_array_equal(other, results[0])
+
+
+def test_band_lets_grabcut_move_only_pixels_near_the_networks_border():
+    """The decision is the object shifted by (4, -5) px: without a band GrabCut snaps it to the edges; with a 3 px
+    band only pixels within 3 px of the decision's border (exact Euclidean distance, brute force here) may change,
+    so the snap stops short where the error is wider."""
+    truth, image, strokes = _scene()
+    probs = _blobby(truth, 2)
+    decision = probs.argmax(0)
+    assert (refine_labels(image, probs, strokes, ("grabcut",)) == truth).mean() > 0.98
+    band = 3
+    refined = refine_labels(image, probs, strokes, ("grabcut",), band=band)
+    border_y, border_x = np.nonzero(_border(decision))
+    changed_y, changed_x = np.nonzero(refined != decision)
+    assert len(changed_y) > 0
+    for y, x in zip(changed_y, changed_x):
+        assert np.sqrt(((border_y - y) ** 2 + (border_x - x) ** 2).min()) <= band + 1, (y, x)
+    assert (refined == truth).mean() > (decision == truth).mean()
+    assert (refined == truth).mean() < 0.98, "errors wider than the band remain"
+
+
+def _border(labels):
+    """Pixels with a 4-neighbour of another label (both sides of the border)."""
+    border = np.zeros(labels.shape, bool)
+    border[1:] |= labels[1:] != labels[:-1]
+    border[:-1] |= labels[1:] != labels[:-1]
+    border[:, 1:] |= labels[:, 1:] != labels[:, :-1]
+    border[:, :-1] |= labels[:, 1:] != labels[:, :-1]
+    return border

@@ -152,3 +152,34 @@ def test_previews_are_rate_limited_in_time(segmenter):
                   on_progress=progress.append)
     assert [p.step for p in progress if p.stage == "training"] == list(range(1, 21))
     assert not any(p.preview is not None for p in progress), "no preview within the first hour"
+
+
+@pytest.mark.parametrize("resolution, literal, expected", [
+    ("features", False, (45, 60)),  # half the 90 x 120 working image: the stem feature map's size
+    ("input", False, (90, 120)),
+    ("features", True, (90, 120)),  # the paper-literal path always over-segments the input image
+])
+def test_superpixels_run_at_the_configured_resolution(monkeypatch, resolution, literal, expected):
+    import gdc_core.segmenter as facade
+
+    shapes = []
+    real = facade.compute_superpixels
+    monkeypatch.setattr(facade, "compute_superpixels", lambda image, *args: shapes.append(image.shape[:2])
+                        or real(image, *args))
+    config = FAST.replace(steps=3, samples=2, superpixel_resolution=resolution, literal=literal, refine="none")
+    segmenter = Segmenter(config, allow_download=False)
+    image, truth, scribbles = _two_regions()
+    segmenter.set_image(image)
+    result = segmenter.run(scribbles)
+    assert shapes == [expected]
+    assert result.labels.shape == truth.shape
+
+
+def test_superpixels_at_the_features_size_segment_as_well(segmenter):
+    image, truth, scribbles = _two_regions()
+    segmenter.set_image(image)
+    scores = {}
+    for resolution in ("features", "input"):
+        labels = segmenter.run(scribbles, config=FAST.replace(superpixel_resolution=resolution, refine="none")).labels
+        scores[resolution] = ((labels == 1) & (truth == 1)).sum() / ((labels == 1) | (truth == 1)).sum()
+    assert scores["features"] > 0.85 and scores["features"] > scores["input"] - 0.05, scores
