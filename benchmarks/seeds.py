@@ -29,8 +29,7 @@ SUMMARY_KEYS = ("miou", "mean_fg_iou", "seconds_per_image", "timings", "config")
 VARIANTS = {
     "default": ("the default (GDC, fast path, grabcut+seeded refinement)", []),
     "band0": ("GrabCut free to change every pixel (no band)", ["--grabcut-band", "0"]),
-    "band16": ("GrabCut band 16 px", ["--grabcut-band", "16"]),
-    "band64": ("GrabCut band 64 px", ["--grabcut-band", "64"]),
+    "band32": ("GrabCut band 32 px", ["--grabcut-band", "32"]),
     "noref": ("no refinement: the paper's pipeline on the fast path", ["--refine", "none"]),
     "noref-slic-input": ("no refinement, SLIC at the network's input resolution",
                          ["--refine", "none", "--superpixel-resolution", "input"]),

@@ -118,7 +118,7 @@ class SegmenterConfig:
     max_side: int = 400
     refine: str = "grabcut+seeded"
     grabcut_iterations: int = 2
-    grabcut_band: int = 32
+    grabcut_band: int = 64
     preview_every: int = 10
     preview_seconds: float = 0.3
     device: str = "auto"
