@@ -448,8 +448,10 @@ def format_table(report: dict) -> str:
     head = f"eval {report['data']}: method {config['method']}"
     if config["method"] == "gdc":
         head += (f" (conv {config['context_conv']}), steps {config['steps']}, samples {config['samples']}, "
-                 f"pixels per step {config['pixels_per_step']}, settle after {config['settle_after']}, "
-                 f"literal {config['literal']}, grabcut iterations {config['grabcut_iterations']}, "
+                 f"pixels per step {config['pixels_per_step']} in {config['pixel_block']}-px blocks, "
+                 f"superpixels at the {config['superpixel_resolution']} size, settle after {config['settle_after']}, "
+                 f"literal {config['literal']}, grabcut iterations {config['grabcut_iterations']} "
+                 f"band {config['grabcut_band']}, "
                  f"max side {config['max_side']}, refine {config['refine']}, seed {config['seed']}\n"
                  f"backbone: {config['backbone']} ({'ImageNet' if config['pretrained'] else 'UNTRAINED'})")
     per_class = ", ".join(f"{c}: {100 * v:.1f}" for c, v in report["per_class_iou"].items())

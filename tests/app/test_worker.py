@@ -133,7 +133,7 @@ def test_a_preparation_is_silent_and_a_run_submitted_meanwhile_waits_for_it(qtbo
     assert len(seen["started"]) == 1 and seen["started"][0].scribbles is not None
     assert not seen["failed"] and not seen["cancelled"]
     qtbot.waitUntil(lambda: controller._thread is None, timeout=10_000)
-    assert ("superpixels", TINY.max_side, TINY.superpixels, TINY.slic_compactness, TINY.slic_iterations) in segmenter._cache
+    assert any(key[0] == "superpixels" for key in segmenter._cache), "the preparation computed the superpixels"
     controller.prepare(SegmentationJob(8, make_image(), None, TINY))
     with qtbot.waitSignal(controller.idle, timeout=60_000):
         pass
