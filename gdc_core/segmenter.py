@@ -189,12 +189,13 @@ class Segmenter:
         network_key = (classes, config.max_side, config.width, config.context_conv, config.sigma, config.seed)
         previous = self._cache.get("network")
         if warm_start and previous is not None and previous[0] == network_key:
-            net, generator = previous[1], previous[2]
+            net, generator, colour_models = previous[1:]
             steps = config.warm_steps
         else:
             net, generator = self._new_network(config, len(classes), features.shape[1])
+            colour_models = {}  # GrabCut's, filled by this run's refinement: a warm run starts from them
             steps = config.steps
-        self._cache["network"] = (network_key, net, generator)
+        self._cache["network"] = (network_key, net, generator, colour_models)
         class_ids = np.asarray(classes, dtype=np.uint8)
 
         last_preview = time.perf_counter()
@@ -232,7 +233,8 @@ class Segmenter:
         stages = parse_refine(config.refine)
         if stages:
             labels = class_ids[refine_labels(self._image, probabilities, index_of[np.asarray(scribbles)], stages,
-                                             iterations=config.grabcut_iterations, band=config.grabcut_band)]
+                                             iterations=config.grabcut_iterations, band=config.grabcut_band,
+                                             colour_models=colour_models)]
         else:
             labels = class_ids[probabilities.argmax(0)]
         timings["finishing"] = time.perf_counter() - tic

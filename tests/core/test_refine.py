@@ -143,3 +143,27 @@ def _border(labels):
     border[:, 1:] |= labels[:, 1:] != labels[:, :-1]
     border[:, :-1] |= labels[:, 1:] != labels[:, :-1]
     return border
+
+
+def test_colour_models_are_kept_per_class_and_start_the_next_cut(monkeypatch):
+    """The first refinement fits and keeps every class's GrabCut colour models; the next one starts its cuts from
+    them (GC_EVAL, no k-means) and reaches the same decision on the same input."""
+    import cv2
+
+    import gdc_core.refine as refine
+
+    truth, image, strokes = _scene(3)
+    probs = _blobby(truth, 3)
+    modes = []
+    real = cv2.grabCut
+    monkeypatch.setattr(refine.cv2, "grabCut", lambda *args: modes.append(args[-1]) or real(*args))
+    models = {}
+    cold = refine_labels(image, probs, strokes, ("grabcut",), colour_models=models)
+    assert sorted(models) == [0, 1, 2] and modes == [cv2.GC_INIT_WITH_MASK] * 3
+    assert all(b.shape == f.shape == (1, 65) and b.any() and f.any() for b, f in models.values())
+    first = {c: (b.copy(), f.copy()) for c, (b, f) in models.items()}
+    modes.clear()
+    warm = refine_labels(image, probs, strokes, ("grabcut",), colour_models=models)
+    assert modes == [cv2.GC_EVAL] * 3
+    assert (warm == cold).mean() > 0.99 and (warm == truth).mean() > 0.98
+    assert any(not np.array_equal(models[c][0], first[c][0]) for c in models), "the fitted models were written back"

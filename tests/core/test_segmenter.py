@@ -183,3 +183,23 @@ def test_superpixels_at_the_features_size_segment_as_well(segmenter):
         labels = segmenter.run(scribbles, config=FAST.replace(superpixel_resolution=resolution, refine="none")).labels
         scores[resolution] = ((labels == 1) & (truth == 1)).sum() / ((labels == 1) | (truth == 1)).sum()
     assert scores["features"] > 0.85 and scores["features"] > scores["input"] - 0.05, scores
+
+
+def test_a_warm_run_refines_from_the_previous_runs_colour_models(monkeypatch):
+    import cv2
+
+    import gdc_core.refine as refine
+
+    modes = []
+    real = cv2.grabCut
+    monkeypatch.setattr(refine.cv2, "grabCut", lambda *args: modes.append(args[-1]) or real(*args))
+    segmenter = Segmenter(FAST.replace(steps=5, warm_steps=2, samples=2), allow_download=False)
+    image, truth, scribbles = _two_regions()
+    segmenter.set_image(image)
+    segmenter.run(scribbles)
+    segmenter.run(scribbles, warm_start=True)
+    segmenter.run(scribbles)  # a cold run starts afresh
+    assert modes == [cv2.GC_INIT_WITH_MASK, cv2.GC_EVAL, cv2.GC_INIT_WITH_MASK]
+    segmenter.set_image(image)  # a new image forgets them
+    segmenter.run(scribbles, warm_start=True)
+    assert modes[-1] == cv2.GC_INIT_WITH_MASK
