@@ -3,12 +3,13 @@
 Writes docs/seeds.md.
 
     python benchmarks/seeds.py --weights ../shared/weights/mobilenet_v2_imagenet_stem.pt [--seeds 0,1,2]
-        [--jobs 2] [--data ../shared/data] [--only NAME,...]
+        [--jobs 2] [--data ../shared/data] [--only NAME,...] [--report]
 
 One seed's mIoU moves by 1-3 points on these small folders (voc-dev has 3 photos), more than most of the choices
 it is meant to judge, so defaults are chosen on means. Each (variant, folder, seed) summary is kept as JSON under
 docs/seeds/ so an interrupted run resumes; delete a file to measure that cell again. Evaluations run with one torch
 thread each (``--jobs`` in parallel): seconds per image are single-core figures, to compare within the table only.
+``--report`` measures nothing and writes the table from the cells already kept.
 """
 from __future__ import annotations
 
@@ -84,6 +85,7 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--only", help="comma-separated variant names (default: all)")
+    parser.add_argument("--report", action="store_true", help="only write the table from the kept cells")
     args = parser.parse_args()
     names = args.only.split(",") if args.only else list(VARIANTS)
     unknown = sorted(set(names) - set(VARIANTS))
@@ -91,7 +93,7 @@ def main() -> None:
         parser.error(f"unknown variant(s) {', '.join(unknown)}; known: {', '.join(VARIANTS)}")
     seeds = [int(s) for s in args.seeds.split(",")]
     folders = [f for f in FOLDERS if (Path(args.data) / f).is_dir()]
-    cells = [(name, folder, seed) for name in names for seed in seeds for folder in folders]
+    cells = [] if args.report else [(name, folder, seed) for name in names for seed in seeds for folder in folders]
     with ThreadPoolExecutor(args.jobs) as pool:
         done = dict(zip(cells, pool.map(lambda c: evaluate(c[0], Path(args.data) / c[1], c[2], args.weights), cells)))
     existing = {}
