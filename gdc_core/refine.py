@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
-from .images import downscale_labels, working_shape
+from .images import decide, downscale_labels, working_shape
 from .scribbles import NO_LABEL
 
 STAGES = ("grabcut", "seeded")
@@ -74,13 +74,13 @@ def refine_labels(image: np.ndarray, probabilities: np.ndarray, strokes: np.ndar
         (H, W) uint8 class indices; stroke pixels always keep their class.
     """
     full_shape = probabilities.shape[1:]
-    decision = probabilities.argmax(0).astype(np.uint8)
+    decision = decide(probabilities)
     shape = working_shape(full_shape, max_side)
     scaled = shape != tuple(full_shape)
     if scaled:
         size = (shape[1], shape[0])
         image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-        small_decision = np.stack([cv2.resize(p, size, interpolation=cv2.INTER_AREA) for p in probabilities]).argmax(0)
+        small_decision = decide(np.stack([cv2.resize(p, size, interpolation=cv2.INTER_AREA) for p in probabilities]))
         small_strokes = downscale_labels(strokes, shape, NO_LABEL)
     else:
         small_decision, small_strokes = decision, strokes

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .images import label_values
+
 NO_LABEL = 255
 
 
@@ -26,7 +28,7 @@ def validate_scribbles(scribbles: np.ndarray, image_shape: tuple[int, int]) -> t
             f"scribbles are {scribbles.shape[1]}x{scribbles.shape[0]} but the image is "
             f"{image_shape[1]}x{image_shape[0]} (width x height)"
         )
-    classes = tuple(int(c) for c in np.unique(scribbles) if c != NO_LABEL)
+    classes = tuple(int(c) for c in label_values(scribbles) if c != NO_LABEL)
     if len(classes) < 2:
         found = "no strokes" if not classes else f"only class {classes[0]}"
         raise ScribbleError(f"scribbles need at least two classes (found {found})")

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from .backbone import StemChoice, choose_stem
 from .config import SegmenterConfig
-from .images import as_rgb_uint8, downscale_labels, resize_image, working_shape
+from .images import as_rgb_uint8, decide, downscale_labels, resize_image, working_shape
 from .inference import monte_carlo
 from .network import LightweightSegNet
 from .refine import parse_refine, refine_labels
@@ -152,7 +152,8 @@ class Segmenter:
             config: overrides the segmenter's config for this run (``device`` stays the segmenter's).
             warm_start: continue from the network of the previous run on this image for ``config.warm_steps``
                 steps instead of training a fresh one for ``config.steps`` (the quick update after one more
-                stroke). Falls back to a fresh network when there is none, or the classes or the network's
+                stroke); its GrabCut refinement starts from the colour models the previous run fitted. Falls back
+                to a fresh network (and k-means colour models) when there is none, or the classes or the network's
                 settings changed.
             on_progress: receives :class:`Progress` after each stage step.
             should_stop: polled between steps; True ends the run with :class:`training.RunCancelled`.
@@ -236,7 +237,7 @@ class Segmenter:
                                              iterations=config.grabcut_iterations, band=config.grabcut_band,
                                              colour_models=colour_models)]
         else:
-            labels = class_ids[probabilities.argmax(0)]
+            labels = class_ids[decide(probabilities)]
         timings["finishing"] = time.perf_counter() - tic
         timings["total"] = time.perf_counter() - started
         report(Progress("finishing", 1, 1))
