@@ -36,6 +36,8 @@ VARIANTS = {
                          ["--refine", "none", "--superpixel-resolution", "input"]),
     "noref-block1": ("no refinement, minibatches of single pixels", ["--refine", "none", "--pixel-block", "1"]),
     "noref-block3": ("no refinement, minibatches of 3x3 blocks", ["--refine", "none", "--pixel-block", "3"]),
+    "noref-settle2": ("no refinement, pixels settle after 2 passes over the whole map instead of 3",
+                      ["--refine", "none", "--settle-after", "2"]),
     "literal": ("the paper-literal path (no refinement)", ["--literal", "--refine", "none"]),
 }
 

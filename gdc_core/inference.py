@@ -18,7 +18,7 @@ def monte_carlo(
     features: torch.Tensor,
     samples: int,
     *,
-    chunk: int = 10,
+    chunk: int = 25,
     literal: bool = False,
     settle_after: int = 0,
     on_samples: Callable[[int], None] | None = None,
@@ -27,7 +27,8 @@ def monte_carlo(
     """Average ``samples`` stochastic passes of ``net`` over ``features`` (1, S, h, w).
 
     ``literal``: one plain full forward pass per sample (the paper-literal reference); otherwise the passes share
-    their offset-independent work (:class:`network.StochasticPasses`, same law), ``chunk`` at a time.
+    their offset-independent work (:class:`network.StochasticPasses`, same law), ``chunk`` at a time (25: 0.14 s
+    median for 50 samples on a 0.2 MP photo against 0.16 s for 10, fewer small ops per pass).
 
     ``settle_after`` (0 = off): after this many passes over the whole map, pixels on which every pass so far put
     the same class on top are settled and keep the mean of those passes; the remaining passes are evaluated at
