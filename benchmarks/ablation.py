@@ -10,17 +10,13 @@ seconds per image are single-core CPU figures measured on a shared machine: comp
 """
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from eval_cells import ROOT, common_options, evaluate_cell, present_folders
+
 OUT = ROOT / "docs" / "ablation"
-FOLDERS = ("grabcut-dev", "voc-dev", "acdc-dev")
 
 # name: (what changes, gdc-seg eval arguments)
 ROWS = {
@@ -46,20 +42,7 @@ ROWS = {
 
 
 def evaluate(name: str, folder: Path, weights: str | None) -> dict:
-    target = OUT / f"{name}__{folder.name}.json"
-    if target.is_file():
-        return json.loads(target.read_text())
-    command = [sys.executable, "-m", "gdc_core.cli", "eval", str(folder), "--json", *ROWS[name][1]]
-    if weights:
-        command += ["--backbone-weights", weights]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
-    if done.returncode not in (0, 1):
-        raise RuntimeError(f"{name} on {folder.name} failed: {done.stderr.strip()}")
-    scores = json.loads(done.stdout)
-    OUT.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(scores, indent=1))
-    return scores
+    return evaluate_cell(OUT / f"{name}__{folder.name}.json", folder, ROWS[name][1], weights)
 
 
 def table(results: dict[tuple[str, str], dict], folders: list[str]) -> str:
@@ -81,14 +64,9 @@ def table(results: dict[tuple[str, str], dict], folders: list[str]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--weights", help="ImageNet MobileNetV2 weights file")
-    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
-    parser.add_argument("--jobs", type=int, default=1)
-    parser.add_argument("--only", help="comma-separated row names (default: all)")
-    args = parser.parse_args()
+    args = common_options(__doc__.split("\n\n")[0], "row").parse_args()
     names = args.only.split(",") if args.only else list(ROWS)
-    folders = [f for f in FOLDERS if (Path(args.data) / f).is_dir()]
+    folders = present_folders(args.data)
     cells = [(name, folder) for name in names for folder in folders]
     with ThreadPoolExecutor(args.jobs) as pool:
         done = dict(zip(cells, pool.map(lambda c: evaluate(c[0], Path(args.data) / c[1], args.weights), cells)))

@@ -13,17 +13,13 @@ thread each (``--jobs`` in parallel): seconds per image are single-core figures,
 """
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from eval_cells import ROOT, common_options, evaluate_cell, present_folders
+
 OUT = ROOT / "docs" / "seeds"
-FOLDERS = ("grabcut-dev", "voc-dev", "acdc-dev")
 SUMMARY_KEYS = ("miou", "mean_fg_iou", "seconds_per_image", "timings", "config")
 
 # name: (what changes against the default, gdc-seg eval arguments)
@@ -43,22 +39,8 @@ VARIANTS = {
 
 
 def evaluate(name: str, folder: Path, seed: int, weights: str | None) -> dict:
-    target = OUT / f"{name}__{folder.name}__s{seed}.json"
-    if target.is_file():
-        return json.loads(target.read_text())
-    command = [sys.executable, "-m", "gdc_core.cli", "eval", str(folder), "--json", "--seed", str(seed),
-               *VARIANTS[name][1]]
-    if weights:
-        command += ["--backbone-weights", weights]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
-    if done.returncode not in (0, 1):
-        raise RuntimeError(f"{name} on {folder.name} (seed {seed}) failed: {done.stderr.strip()}")
-    scores = json.loads(done.stdout)
-    summary = {key: scores.get(key) for key in SUMMARY_KEYS}
-    OUT.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(summary, indent=1))
-    return summary
+    return evaluate_cell(OUT / f"{name}__{folder.name}__s{seed}.json", folder, ["--seed", str(seed), *VARIANTS[name][1]],
+                         weights, keep=lambda scores: {key: scores.get(key) for key in SUMMARY_KEYS})
 
 
 def table(results: dict[tuple[str, str, int], dict], seeds: list[int], folders: list[str]) -> str:
@@ -81,12 +63,8 @@ def table(results: dict[tuple[str, str, int], dict], seeds: list[int], folders: 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--weights", help="ImageNet MobileNetV2 weights file")
-    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    parser = common_options(__doc__.split("\n\n")[0], "variant")
     parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--jobs", type=int, default=1)
-    parser.add_argument("--only", help="comma-separated variant names (default: all)")
     parser.add_argument("--report", action="store_true", help="only write the table from the kept cells")
     args = parser.parse_args()
     names = args.only.split(",") if args.only else list(VARIANTS)
@@ -94,7 +72,7 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown variant(s) {', '.join(unknown)}; known: {', '.join(VARIANTS)}")
     seeds = [int(s) for s in args.seeds.split(",")]
-    folders = [f for f in FOLDERS if (Path(args.data) / f).is_dir()]
+    folders = present_folders(args.data)
     cells = [] if args.report else [(name, folder, seed) for name in names for seed in seeds for folder in folders]
     with ThreadPoolExecutor(args.jobs) as pool:
         done = dict(zip(cells, pool.map(lambda c: evaluate(c[0], Path(args.data) / c[1], c[2], args.weights), cells)))

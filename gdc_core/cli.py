@@ -37,9 +37,9 @@ METHODS = ("gdc", *baselines.BASELINES)
 CONFIG_OPTIONS = {"conv": "context_conv", "steps": "steps", "samples": "samples", "sigma": "sigma",
                   "class_weighting": "class_weighting", "refine": "refine", "max_side": "max_side",
                   "pixels_per_step": "pixels_per_step", "pixel_block": "pixel_block", "settle_after": "settle_after",
-                  "grabcut_iterations": "grabcut_iterations", "grabcut_band": "grabcut_band", "slic_iterations": "slic_iterations",
-                  "superpixel_resolution": "superpixel_resolution", "literal": "literal",
-                  "device": "device", "seed": "seed"}
+                  "grabcut_iterations": "grabcut_iterations", "grabcut_band": "grabcut_band",
+                  "slic_iterations": "slic_iterations", "superpixel_resolution": "superpixel_resolution",
+                  "literal": "literal", "device": "device", "seed": "seed"}
 
 
 class CliError(Exception):
@@ -75,8 +75,8 @@ def _run_options() -> argparse.ArgumentParser:
     group.add_argument("--grabcut-iterations", type=int,
                        help=f"iterations of the grabcut refinement (default {defaults.grabcut_iterations})")
     group.add_argument("--grabcut-band", type=int,
-                       help=f"GrabCut changes only pixels within this many pixels of the network's border, 0 = anywhere "
-                            f"(default {defaults.grabcut_band})")
+                       help=f"GrabCut changes only pixels within this many pixels of the network's border, "
+                            f"0 = anywhere (default {defaults.grabcut_band})")
     group.add_argument("--slic-iterations", type=int,
                        help=f"SLIC k-means iterations at most (default {defaults.slic_iterations})")
     group.add_argument("--superpixel-resolution", choices=SUPERPIXEL_RESOLUTIONS,

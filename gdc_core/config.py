@@ -141,7 +141,8 @@ class SegmenterConfig:
                      "grabcut_iterations", "pixel_block"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be at least 1 (got {getattr(self, name)!r})")
-        if min(self.preview_every, self.pixels_per_step, self.settle_after, self.preview_seconds, self.grabcut_band) < 0:
+        if min(self.preview_every, self.pixels_per_step, self.settle_after, self.preview_seconds,
+               self.grabcut_band) < 0:
             raise ValueError("preview_every, preview_seconds, pixels_per_step, settle_after and grabcut_band must be 0 "
                              "or more")
         if not self.lr > 0:
