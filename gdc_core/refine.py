@@ -47,7 +47,8 @@ def parse_refine(spec: str) -> tuple[str, ...]:
     return tuple(s for s in STAGES if s in stages)  # always in pipeline order
 
 
-ColourModels = dict  # class index -> (background, foreground) GrabCut GMMs, (1, 65) float64 each (OpenCV's layout)
+# class index -> its cut's (background, foreground) GrabCut colour models, (1, 65) float64 each (OpenCV's layout)
+ColourModels = dict[int, tuple[np.ndarray, np.ndarray]]
 
 
 def refine_labels(image: np.ndarray, probabilities: np.ndarray, strokes: np.ndarray, stages: tuple[str, ...], *,
@@ -138,7 +139,7 @@ def _cut(image: np.ndarray, probable: np.ndarray, strokes: np.ndarray, cls: int,
     models), or (None, None) when a side has no pixels.
 
     With ``band`` > 0, pixels farther than ``band`` from the other side (Euclidean distance) are fixed to their side:
-    the graph cut still spans the image, but its flow only has to settle along the border, about half the time.
+    the graph cut still spans the image, but its flow only has to settle along the border (20-40 % faster at 64 px).
     With ``start`` models the cut begins from them instead of from k-means (GC_EVAL).
 
     GrabCut's colour models start from k-means on OpenCV's per-thread random generator; it is seeded first so that a
