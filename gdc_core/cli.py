@@ -25,11 +25,12 @@ import numpy as np
 from . import baselines
 from .backbone import WEIGHTS_ENV, BackboneWeightsError, StemChoice, choose_stem
 from .config import CLASS_WEIGHTINGS, DEVICES, REFINEMENTS, SUPERPIXEL_RESOLUTIONS, SegmenterConfig
-from .evaluation import DatasetError, Sample, Scores, list_dataset
+from .evaluation import HUMAN, DatasetError, Sample, Scores, list_dataset, read_sample
 from .io import (IMAGE_SUFFIXES, ImageReadError, grey_to_uint8, overlay, read_image, read_label_map, write_image,
                  write_label_map)
 from .scribbles import NO_LABEL, ScribbleError, validate_scribbles
 from .segmenter import STAGES, Progress, SegmentationResult, Segmenter, resolve_device
+from .simulate import STYLES
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 METHODS = ("gdc", *baselines.BASELINES)
@@ -116,9 +117,16 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--uncertainty", type=Path, metavar="DIR", help="also write uncertainties into this folder")
 
     evaluate = commands.add_parser("eval", parents=shared, help="score a method on a folder with ground truth")
-    evaluate.add_argument("data", type=Path, metavar="DATA_DIR", help="folder with images/, gt/, scribbles/")
+    evaluate.add_argument("data", type=Path, metavar="DATA_DIR",
+                          help="folder with images/, gt/ and scribbles/ (scribbles/ only for --style human)")
     evaluate.add_argument("--method", choices=METHODS, default="gdc", help="what segments (default gdc)")
-    evaluate.add_argument("--limit", type=int, help="only the first N images (sorted by name)")
+    evaluate.add_argument("--style", choices=(HUMAN, *STYLES), default=HUMAN,
+                          help="scribbles: the folder's own (human, default) or simulated from gt/ in this style")
+    evaluate.add_argument("--scribble-seed", type=int, default=0, help="seed of the simulated scribbles (default 0)")
+    evaluate.add_argument("--two-class", action="store_true",
+                          help="score background (0) against every other id as one foreground (for DAVIS)")
+    evaluate.add_argument("--every", type=int, default=1, help="only every N-th image (sorted by name; default 1)")
+    evaluate.add_argument("--limit", type=int, help="only the first N images (sorted by name, after --every)")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     return parser
 
@@ -374,20 +382,18 @@ def make_predictor(args: argparse.Namespace, config: SegmenterConfig, warn: Warn
     return predict_baseline, {"method": args.method, "device": "cpu"}
 
 
-def _eval_one(sample: Sample, predict: Predictor, on_progress: Callable[[Progress], None]) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Read one sample and predict it: (gt, prediction, record). Raises CliError for unusable files.
+def _eval_one(sample: Sample, predict: Predictor, on_progress: Callable[[Progress], None],
+              args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Read one sample (scribbles as ``args.style`` says) and predict it: (gt, prediction, record). Raises
+    CliError for unusable files.
 
     A sample whose scribbles hold one class is predicted as that class everywhere (no timing); one without
     strokes is an error.
     """
     try:
-        image, gt, scribbles = read_image(sample.image), read_label_map(sample.gt), read_label_map(sample.scribbles)
-    except ImageReadError as exc:
+        image, gt, scribbles = read_sample(sample, args.style, args.scribble_seed, args.two_class)
+    except (ImageReadError, DatasetError) as exc:
         raise CliError(str(exc)) from None
-    for path, array in ((sample.gt, gt), (sample.scribbles, scribbles)):
-        if array.shape != image.shape[:2]:
-            raise CliError(f"{path}: {array.shape[1]}x{array.shape[0]} but the image is "
-                           f"{image.shape[1]}x{image.shape[0]}")
     classes = [int(c) for c in np.unique(scribbles) if c != NO_LABEL]
     if not classes:
         raise CliError(f"{sample.scribbles}: no strokes")
@@ -397,7 +403,7 @@ def _eval_one(sample: Sample, predict: Predictor, on_progress: Callable[[Progres
     return gt, labels, {"classes": classes, "timings": timings}
 
 
-def evaluate(samples: list[Sample], predict: Predictor) -> tuple[Scores, list[dict]]:
+def evaluate(samples: list[Sample], predict: Predictor, args: argparse.Namespace) -> tuple[Scores, list[dict]]:
     """Predict and score every sample; returns the accumulated scores and one record per image."""
     scores = Scores.empty()
     records = []
@@ -405,7 +411,7 @@ def evaluate(samples: list[Sample], predict: Predictor) -> tuple[Scores, list[di
     for index, sample in enumerate(samples, start=1):
         text = _stage_text(sample.name)
         try:
-            gt, labels, record = _eval_one(sample, predict, lambda p: bar.draw(index - 1, text(p)))
+            gt, labels, record = _eval_one(sample, predict, lambda p: bar.draw(index - 1, text(p)), args)
         except CliError as exc:
             records.append({"name": sample.name, "status": "failed", "error": str(exc)})
             bar.item(index, f"FAILED {exc}")
@@ -445,7 +451,10 @@ def _percent(value: float | None) -> str:
 def format_table(report: dict) -> str:
     """The human-readable eval report."""
     config = report["config"]
-    head = f"eval {report['data']}: method {config['method']}"
+    drawn = config["scribbles"]
+    head = (f"eval {report['data']}: method {config['method']}; scribbles {drawn['style']}"
+            + (f" (seed {drawn['seed']})" if drawn["style"] != HUMAN else "")
+            + (", two-class" if drawn["two_class"] else "") + (f", every {drawn['every']}th image" if drawn["every"] > 1 else ""))
     if config["method"] == "gdc":
         head += (f" (conv {config['context_conv']}), steps {config['steps']}, samples {config['samples']}, "
                  f"pixels per step {config['pixels_per_step']} in {config['pixel_block']}-px blocks, "
@@ -473,14 +482,17 @@ def format_table(report: dict) -> str:
 def cmd_eval(args: argparse.Namespace) -> int:
     """Score a method on an evaluation folder; prints the table or (``--json``) one JSON object."""
     config = config_from_args(args)
-    if args.limit is not None and args.limit < 1:
-        raise CliError(f"invalid option value: --limit must be at least 1 (got {args.limit})")
+    for option in ("limit", "every"):
+        if getattr(args, option) is not None and getattr(args, option) < 1:
+            raise CliError(f"invalid option value: --{option} must be at least 1 (got {getattr(args, option)})")
     try:
-        samples = list_dataset(args.data)[: args.limit]
+        samples = list_dataset(args.data, scribbles=args.style == HUMAN)[:: args.every][: args.limit]
     except DatasetError as exc:
         raise CliError(str(exc)) from None
     predict, settings = make_predictor(args, config, Warnings())
-    scores, records = evaluate(samples, predict)
+    settings["scribbles"] = {"style": args.style, "seed": args.scribble_seed, "two_class": args.two_class,
+                             "every": args.every}
+    scores, records = evaluate(samples, predict, args)
     report = summarise(scores, records, settings, args.data)
     print(json.dumps(report, indent=2) if args.json else format_table(report))
     return EXIT_OK if report["scored"] else EXIT_SOME_FAILED

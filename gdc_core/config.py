@@ -14,6 +14,7 @@ CLASS_WEIGHTINGS = ("balanced", "paper", "none")
 REFINEMENTS = ("none", "grabcut", "seeded", "grabcut+seeded")
 DEVICES = ("auto", "cpu", "cuda")
 SUPERPIXEL_RESOLUTIONS = ("features", "input")
+SPATIAL_PRIORS = ("none", "train", "finish", "train+finish")
 
 
 def parse_context_conv(spec: str) -> tuple[str, int]:
@@ -124,6 +125,9 @@ class SegmenterConfig:
     superpixel_resolution: str = "features"
     max_side: int = 400
     refine: str = "grabcut+seeded"
+    spatial_prior: str = "train+finish"
+    min_reach: float = 0.1
+    reach_factor: float = 0.5
     grabcut_iterations: int = 2
     grabcut_band: int = 64
     preview_every: int = 10
@@ -137,6 +141,10 @@ class SegmenterConfig:
         _check_choice("refine", self.refine, REFINEMENTS)
         _check_choice("device", self.device, DEVICES)
         _check_choice("superpixel_resolution", self.superpixel_resolution, SUPERPIXEL_RESOLUTIONS)
+        _check_choice("spatial_prior", self.spatial_prior, SPATIAL_PRIORS)
+        if not (self.min_reach > 0 and self.reach_factor >= 0):
+            raise ValueError(f"min_reach must be positive and reach_factor 0 or more (got {self.min_reach!r}, "
+                             f"{self.reach_factor!r})")
         for name in ("steps", "warm_steps", "samples", "width", "superpixels", "slic_iterations", "max_side",
                      "grabcut_iterations", "pixel_block"):
             if int(getattr(self, name)) < 1:

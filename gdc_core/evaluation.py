@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .io import IMAGE_SUFFIXES
+from .io import IMAGE_SUFFIXES, read_image, read_label_map
+from .scribbles import BACKGROUND
 
 IGNORE = 255
 NUM_IDS = 256  # uint8 label maps: ids 0..255, 255 being the ignore value of the ground truth
@@ -34,21 +35,55 @@ class Sample:
     scribbles: Path
 
 
-def list_dataset(root: str | Path) -> list[Sample]:
+def list_dataset(root: str | Path, *, scribbles: bool = True) -> list[Sample]:
     """The samples of an evaluation folder, sorted by file name.
 
     Every image file in ``root/images`` (suffix in :data:`io.IMAGE_SUFFIXES`) gives one sample whose label maps
     are ``root/gt/<stem>.png`` and ``root/scribbles/<stem>.png``; whether those exist is checked when they are
-    read. Raises :class:`DatasetError` when a subfolder is missing or there are no images.
+    read. ``scribbles=False``: the folder needs no ``scribbles/`` (they are simulated from ``gt/``). Raises
+    :class:`DatasetError` when a subfolder is missing or there are no images.
     """
     root = Path(root)
-    for sub in ("images", "gt", "scribbles"):
+    for sub in ("images", "gt", "scribbles") if scribbles else ("images", "gt"):
         if not (root / sub).is_dir():
-            raise DatasetError(f"{root / sub}: no such folder (an evaluation folder holds images/, gt/ and scribbles/)")
+            raise DatasetError(f"{root / sub}: no such folder (an evaluation folder holds images/, gt/ and "
+                               f"scribbles/; simulated scribble styles need only images/ and gt/)")
     images = sorted(p for p in (root / "images").iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not images:
         raise DatasetError(f"{root / 'images'}: no images")
     return [Sample(p.name, p, root / "gt" / f"{p.stem}.png", root / "scribbles" / f"{p.stem}.png") for p in images]
+
+
+def binary_gt(gt: np.ndarray) -> np.ndarray:
+    """The two-class reading of a multi-object label map (ground truth or scribbles): every id other than 0 and
+    255 becomes 1. Simulate on the multi-object ground truth first, then read both as two-class: an annotator
+    strokes every object."""
+    gt = np.asarray(gt)
+    return np.where((gt == BACKGROUND) | (gt == IGNORE), gt, 1).astype(np.uint8)
+
+
+HUMAN = "human"  # the scribble "style" of the folder's own scribbles/
+
+
+def read_sample(sample: Sample, style: str = HUMAN, seed: int = 0,
+                two_class: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(image, gt, scribbles) of one sample; the scribbles are the folder's own (``style`` "human") or simulated from
+    the ground truth in ``style`` with ``seed`` (:mod:`simulate`). ``two_class``: ground truth and scribbles read as
+    background 0 against every other id as 1 (strokes are simulated per object first).
+
+    Raises io.ImageReadError for unreadable files and DatasetError for label maps of another size than the image.
+    """
+    from .simulate import simulate_scribbles  # it imports this module's conventions
+
+    image, gt = read_image(sample.image), read_label_map(sample.gt)
+    scribbles = read_label_map(sample.scribbles) if style == HUMAN else simulate_scribbles(gt, style, seed)
+    for path, array in ((sample.gt, gt), (sample.scribbles, scribbles)):
+        if array.shape != image.shape[:2]:
+            raise DatasetError(f"{path}: {array.shape[1]}x{array.shape[0]} but the image is "
+                               f"{image.shape[1]}x{image.shape[0]}")
+    if two_class:
+        gt, scribbles = binary_gt(gt), binary_gt(scribbles)
+    return image, gt, scribbles
 
 
 def confusion_matrix(gt: np.ndarray, pred: np.ndarray) -> np.ndarray:

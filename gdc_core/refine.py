@@ -30,6 +30,7 @@ import numpy as np
 from scipy import ndimage
 
 from .images import decide, downscale_labels, working_shape
+from .prior import limit_to_reach
 from .scribbles import NO_LABEL
 
 STAGES = ("grabcut", "seeded")
@@ -53,7 +54,8 @@ ColourModels = dict[int, tuple[np.ndarray, np.ndarray]]
 
 def refine_labels(image: np.ndarray, probabilities: np.ndarray, strokes: np.ndarray, stages: tuple[str, ...], *,
                   iterations: int = 2, band: int = 0, max_side: int = 512,
-                  colour_models: ColourModels | None = None) -> np.ndarray:
+                  colour_models: ColourModels | None = None,
+                  reach: tuple[int, float, float] | None = None) -> np.ndarray:
     """Apply refinement ``stages`` to the network's decision.
 
     Args:
@@ -86,6 +88,8 @@ def refine_labels(image: np.ndarray, probabilities: np.ndarray, strokes: np.ndar
     else:
         small_decision, small_strokes = decision, strokes
     result = small_decision.astype(np.uint8)
+    if reach is not None:
+        result = limit_to_reach(result, small_strokes, *reach)
     if "grabcut" in stages:
         if "seeded" in stages:
             result = keep_seeded_regions(result, small_strokes)

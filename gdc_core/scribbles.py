@@ -9,6 +9,7 @@ import numpy as np
 from .images import label_values
 
 NO_LABEL = 255
+BACKGROUND = 0  # the class whose strokes mark what is not an object (see prior.py)
 
 
 class ScribbleError(ValueError):

@@ -20,8 +20,9 @@ from .config import SegmenterConfig
 from .images import as_rgb_uint8, decide, downscale_labels, resize_image, working_shape
 from .inference import monte_carlo
 from .network import LightweightSegNet
+from .prior import far_background
 from .refine import parse_refine, refine_labels
-from .scribbles import NO_LABEL, compute_superpixels, expand_scribbles, validate_scribbles
+from .scribbles import BACKGROUND, NO_LABEL, compute_superpixels, expand_scribbles, validate_scribbles
 from .training import RunCancelled, class_weights, fit
 
 STAGES = ("superpixels", "training", "sampling", "finishing")
@@ -176,6 +177,11 @@ class Segmenter:
         index_of[list(classes)] = np.arange(len(classes))
         small_scribbles = index_of[downscale_labels(np.asarray(scribbles), superpixels.shape, NO_LABEL)]
         expanded = expand_scribbles(small_scribbles, superpixels)
+        background = classes.index(BACKGROUND) if BACKGROUND in classes else None
+        priors = config.spatial_prior.split("+")
+        if background is not None and "train" in priors:
+            far = far_background(small_scribbles, background, config.min_reach, config.reach_factor)
+            expanded[far & (expanded == NO_LABEL)] = background
         target = downscale_labels(expanded, features.shape[-2:], NO_LABEL)
         counts = np.bincount(target[target != NO_LABEL], minlength=len(classes))
         if np.any(counts == 0):  # a class whose strokes vanished at the network's resolution: keep its strokes
@@ -233,9 +239,11 @@ class Segmenter:
         probabilities, uncertainty = self._to_full_size(mean, disagreement)
         stages = parse_refine(config.refine)
         if stages:
+            reach = ((background, config.min_reach, config.reach_factor)
+                     if background is not None and "finish" in priors else None)
             labels = class_ids[refine_labels(self._image, probabilities, index_of[np.asarray(scribbles)], stages,
                                              iterations=config.grabcut_iterations, band=config.grabcut_band,
-                                             colour_models=colour_models)]
+                                             colour_models=colour_models, reach=reach)]
         else:
             labels = class_ids[decide(probabilities)]
         timings["finishing"] = time.perf_counter() - tic
