@@ -24,7 +24,7 @@ import numpy as np
 
 from . import baselines
 from .backbone import WEIGHTS_ENV, BackboneWeightsError, StemChoice, choose_stem
-from .config import CLASS_WEIGHTINGS, DEVICES, REFINEMENTS, SUPERPIXEL_RESOLUTIONS, SegmenterConfig
+from .config import CLASS_WEIGHTINGS, DEVICES, REFINEMENTS, SPATIAL_PRIORS, SUPERPIXEL_RESOLUTIONS, SegmenterConfig
 from .evaluation import HUMAN, DatasetError, Sample, Scores, list_dataset, read_sample
 from .io import (IMAGE_SUFFIXES, ImageReadError, grey_to_uint8, overlay, read_image, read_label_map, write_image,
                  write_label_map)
@@ -40,7 +40,8 @@ CONFIG_OPTIONS = {"conv": "context_conv", "steps": "steps", "samples": "samples"
                   "pixels_per_step": "pixels_per_step", "pixel_block": "pixel_block", "settle_after": "settle_after",
                   "grabcut_iterations": "grabcut_iterations", "grabcut_band": "grabcut_band",
                   "slic_iterations": "slic_iterations", "superpixel_resolution": "superpixel_resolution",
-                  "literal": "literal", "device": "device", "seed": "seed"}
+                  "literal": "literal", "device": "device", "seed": "seed",
+                  "spatial_prior": "spatial_prior", "min_reach": "min_reach", "reach_factor": "reach_factor"}
 
 
 class CliError(Exception):
@@ -64,6 +65,15 @@ def _run_options() -> argparse.ArgumentParser:
     group.add_argument("--class-weighting", choices=CLASS_WEIGHTINGS,
                        help=f"loss class weights (default {defaults.class_weighting})")
     group.add_argument("--refine", choices=REFINEMENTS, help=f"full-size refinement (default {defaults.refine})")
+    group.add_argument("--spatial-prior", choices=SPATIAL_PRIORS,
+                       help=f"objects lie near their strokes, used in training, in finishing, both or neither "
+                            f"(default {defaults.spatial_prior})")
+    group.add_argument("--min-reach", type=float,
+                       help=f"an object's smallest reach from its strokes, as a fraction of the image's longer side "
+                            f"(default {defaults.min_reach})")
+    group.add_argument("--reach-factor", type=float,
+                       help=f"an object's reach as a multiple of half its strokes' bounding-box diagonal "
+                            f"(default {defaults.reach_factor})")
     group.add_argument("--max-side", type=int, help=f"working resolution in px (default {defaults.max_side})")
     group.add_argument("--pixels-per-step", type=int,
                        help=f"labelled pixels per training step, 0 = all (default {defaults.pixels_per_step})")

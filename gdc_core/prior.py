@@ -61,19 +61,3 @@ def limit_to_reach(decision: np.ndarray, strokes: np.ndarray, background: int, m
         if cls != background:
             out[(decision == cls) & ~reach[cls]] = background
     return out
-
-
-def limit_to_reach_reference(decision: np.ndarray, strokes: np.ndarray, background: int, min_reach: float,
-                             reach_factor: float) -> np.ndarray:
-    """Pixel-by-pixel form of :func:`limit_to_reach` (tests only): brute-force nearest stroke distance."""
-    out = decision.copy()
-    for cls in np.unique(decision):
-        ys, xs = np.nonzero(strokes == cls)
-        if cls == background or len(ys) == 0:
-            continue
-        half_diagonal = 0.5 * np.hypot(ys.max() - ys.min() + 1, xs.max() - xs.min() + 1)
-        reach = max(min_reach * max(strokes.shape), reach_factor * half_diagonal)
-        for y, x in zip(*np.nonzero(decision == cls)):
-            if np.sqrt(((ys - y) ** 2 + (xs - x) ** 2).min()) > reach:
-                out[y, x] = background
-    return out

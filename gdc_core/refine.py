@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
-from .images import decide, downscale_labels, working_shape
+from .images import decide, downscale_labels, label_values, working_shape
 from .prior import limit_to_reach
 from .scribbles import NO_LABEL
 
@@ -103,6 +103,8 @@ def refine_labels(image: np.ndarray, probabilities: np.ndarray, strokes: np.ndar
         result = np.where(changed, upscaled, decision)
     stroked = strokes != NO_LABEL
     result[stroked] = strokes[stroked]
+    if "seeded" in stages and scaled:  # the full-size decision kept outside the changes can hold specks of its own
+        result = keep_seeded_regions(result, strokes, fill=upscaled)
     return result
 
 
@@ -170,14 +172,11 @@ def _cut(image: np.ndarray, probable: np.ndarray, strokes: np.ndarray, cls: int,
     return (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD), (bgd, fgd)
 
 
-def keep_seeded_regions(labels: np.ndarray, strokes: np.ndarray) -> np.ndarray:
-    """Drop every 8-connected region of a class that touches no stroke of that class; refill from the nearest kept
-    pixel. ``labels`` and ``strokes`` are (H, W) uint8 class indices (strokes NO_LABEL where unpainted).
-
-    Returns (H, W) uint8. Classes without any stroke keep their regions (nothing to anchor them to).
-    """
+def unseeded(labels: np.ndarray, strokes: np.ndarray) -> np.ndarray:
+    """(H, W) bool: pixels of 8-connected regions of a class that touch no stroke of that class (classes without
+    strokes excepted). ``labels`` and ``strokes`` are (H, W) uint8 class indices (strokes NO_LABEL where unpainted)."""
     dropped = np.zeros(labels.shape, bool)
-    for cls in np.unique(labels):
+    for cls in label_values(labels):
         seeds = strokes == cls
         if not seeds.any():
             continue
@@ -188,6 +187,20 @@ def keep_seeded_regions(labels: np.ndarray, strokes: np.ndarray) -> np.ndarray:
         seeded[np.unique(regions[seeds & (labels == cls)])] = True
         seeded[0] = True  # the "not this class" region
         dropped |= ~seeded[regions]
+    return dropped
+
+
+def keep_seeded_regions(labels: np.ndarray, strokes: np.ndarray, fill: np.ndarray | None = None) -> np.ndarray:
+    """Drop every 8-connected region of a class that touches no stroke of that class (:func:`unseeded`); refill it
+    from ``fill`` ((H, W) uint8, e.g. a coarser clean decision) where that anchors it, else from the nearest kept
+    pixel. ``labels`` and ``strokes`` are (H, W) uint8 class indices (strokes NO_LABEL where unpainted).
+
+    Returns (H, W) uint8. Classes without any stroke keep their regions (nothing to anchor them to).
+    """
+    dropped = unseeded(labels, strokes)
+    if fill is not None and dropped.any():
+        labels = np.where(dropped, fill, labels)
+        dropped = unseeded(labels, strokes)
     if not dropped.any() or dropped.all():
         return labels
     nearest = ndimage.distance_transform_edt(dropped, return_distances=False, return_indices=True)

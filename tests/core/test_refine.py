@@ -167,3 +167,23 @@ def test_colour_models_are_kept_per_class_and_start_the_next_cut(monkeypatch):
     assert modes == [cv2.GC_EVAL] * 3
     assert (warm == cold).mean() > 0.99 and (warm == truth).mean() > 0.98
     assert any(not np.array_equal(models[c][0], first[c][0]) for c in models), "the fitted models were written back"
+
+
+def test_no_unanchored_region_survives_at_full_resolution():
+    """Specks of the network's full-size decision that vanish at the refinement's resolution must not come back."""
+    import cv2
+
+    truth, image, strokes = _scene()
+    size = (truth.shape[1] * 8, truth.shape[0] * 8)  # 800 x 640: refined at 512 px, then brought back
+    truth = cv2.resize(truth, size, interpolation=cv2.INTER_NEAREST)
+    image = cv2.resize(image, size, interpolation=cv2.INTER_NEAREST)
+    strokes = cv2.resize(strokes, size, interpolation=cv2.INTER_NEAREST)
+    probs = _blobby(truth, 2)
+    rng = np.random.default_rng(1)
+    for y, x in zip(rng.integers(0, 640, 300), rng.integers(0, 800, 300)):  # 300 one-pixel specks of class 1
+        probs[:, y, x] = (0.2, 0.8)
+    refined = refine_labels(image, probs, strokes, ("grabcut", "seeded"), max_side=512)
+    for cls in (0, 1):
+        count, regions = cv2.connectedComponents((refined == cls).astype(np.uint8), connectivity=8)
+        anchored = set(np.unique(regions[(strokes == cls) & (refined == cls)]).tolist())
+        assert set(range(1, count)) <= anchored, f"class {cls}: {count - 1 - len(anchored)} unanchored regions"
