@@ -15,7 +15,7 @@ from PySide6.QtCore import QStandardPaths
 
 from gdc_core import NO_LABEL
 from gdc_core.io import read_image
-from gdc_core.workfiles import find_work, search_folders, work_folder
+from gdc_core.workfiles import find_work, recover, search_folders, work_folder
 
 from .document import AnnotationDocument
 from .exporting import WorkFileError, WorkPaths, load_work, save_work
@@ -57,6 +57,7 @@ def open_document(image_path: str | Path, palette: LabelPalette, root: str | Pat
     The palette takes the saved class list, if any.
     """
     document = AnnotationDocument(read_image(image_path), image_path)
+    recover(WorkPaths.beside(image_path, default_output_folder(image_path, root)))  # even with nothing saved yet
     paths = find_work(Path(image_path).stem, work_search_folders(image_path, root))
     if paths is None:
         return document, None
