@@ -1,4 +1,4 @@
-"""Autosave of the current image's work into its folder session's sidecar folder.
+"""Autosave of the current image's work, in a folder session, into its work folder (:mod:`gdc_core.workfiles`).
 
 Every change of the document (a stroke, an undo: anything that moves its undo stack), of its prediction (a run's
 result, which is not an undo step) or of the class list (a rename or recolour, which the undo stack does not see)

@@ -3,7 +3,8 @@
 It holds the run parameters (``config``, a :class:`gdc_core.SegmenterConfig`) and the current document; loading
 and saving go through :mod:`app.session`, runs through :class:`app.worker.SegmentationController`. With a folder
 open (:class:`app.folder.FolderSession`) the image list is a dock, D / A switch images, and :class:`app.autosave.
-Autosave` keeps each image's work in the folder's sidecar folder.
+Autosave` keeps each image's work in its work folder (:mod:`gdc_core.workfiles`' rule, the same for an image
+opened alone).
 """
 from __future__ import annotations
 

@@ -137,7 +137,8 @@ def save_document(document: AnnotationDocument, palette: LabelPalette, folder: s
     if accept_prediction and document.prediction is not None:
         document.accept_prediction()
     mask = document.prediction.labels if document.prediction is not None else document.mask
-    paths = WorkPaths.beside(document.path, folder if folder is not None else default_output_folder(document.path, root))
+    folder = folder if folder is not None else default_output_folder(document.path, root)
+    paths = WorkPaths.beside(document.path, folder)
     written = save_work(paths, image=document.image, scribbles=document.scribbles, mask=mask,
                         classes=classes_to_save(document, palette), overlay_alpha=overlay_alpha)
     document.undo_stack.setClean()
