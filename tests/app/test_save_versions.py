@@ -8,12 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parents[1]
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the driver forks its savers")
 def test_killed_while_saving_every_reopen_resumes_one_complete_version(tmp_path):
     folder = tmp_path / "images"
     folder.mkdir()
