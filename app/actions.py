@@ -20,7 +20,7 @@ SPECS: dict[str, tuple[str, tuple[str, ...], str, bool]] = {
     "reopen_folder": ("&Reopen last folder", ("Ctrl+Shift+U",), "Open the folder worked on last time", False),
     "next_image": ("&Next image", ("D", "PgDown"), "Save and go to the next image of the folder", False),
     "previous_image": ("&Previous image", ("A", "PgUp"), "Save and go to the previous image of the folder", False),
-    "save": ("&Save", ("Ctrl+S",), "Save mask, scribbles and classes (in a folder: into its work folder)", False),
+    "save": ("&Save", ("Ctrl+S",), "Save mask, scribbles and classes into the image's work folder", False),
     "save_to": ("Save &to folder…", ("Ctrl+Shift+S",), "Save mask, scribbles and classes in a folder", False),
     "load_scribbles": ("&Load scribbles…", ("Ctrl+Shift+O",), "Load a scribble PNG (with its classes)", False),
     "load_example": ("Load &example scribbles", (), "Load the scribbles bundled with the sample image", False),

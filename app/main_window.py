@@ -3,7 +3,8 @@
 It holds the run parameters (``config``, a :class:`gdc_core.SegmenterConfig`) and the current document; loading
 and saving go through :mod:`app.session`, runs through :class:`app.worker.SegmentationController`. With a folder
 open (:class:`app.folder.FolderSession`) the image list is a dock, D / A switch images, and :class:`app.autosave.
-Autosave` keeps each image's work in the folder's sidecar folder.
+Autosave` keeps each image's work in its work folder (:mod:`gdc_core.workfiles`' rule, the same for an image
+opened alone).
 """
 from __future__ import annotations
 
@@ -147,7 +148,7 @@ class MainWindow(QMainWindow):
         a.save_to.triggered.connect(self.choose_save_folder)
         a.load_scribbles.triggered.connect(self.choose_scribbles)
         a.load_example.triggered.connect(lambda: self.load_scribbles(resource_path(SAMPLE_SCRIBBLES)))
-        a.save_overlay.toggled.connect(lambda on: setattr(self.settings, "save_overlay", on))
+        a.save_overlay.toggled.connect(self._save_overlay_toggled)
         a.quit.triggered.connect(self.close)
         a.undo.triggered.connect(self.undo_group.undo)
         a.redo.triggered.connect(self.undo_group.redo)
@@ -210,12 +211,12 @@ class MainWindow(QMainWindow):
             return False
         session = self.folder_session if self.folder_session and self.folder_session.index_of(path) >= 0 else None
         try:
-            document, warning = open_document(path, self.palette, session.sidecar if session else None)
+            document, warning = open_document(path, self.palette, self.work_root())
         except ImageReadError as exc:
             QMessageBox.warning(self, "Cannot open image", str(exc))
             return False
         self.set_document(document)
-        self.autosave.attach(document, session.sidecar if session else None)
+        self.autosave.attach(document, default_output_folder(path, self.work_root()) if session else None)
         self.file_list.set_current(document.path)
         self.settings.last_folder = str(Path(path).resolve().parent)
         height, width = document.shape
@@ -248,9 +249,8 @@ class MainWindow(QMainWindow):
     # ---- folders --------------------------------------------------------------------------------------------
     def open_folder(self, folder: str | Path) -> bool:
         """Open a folder of images: its list in the Images dock, the first unfinished image on the canvas."""
-        custom = self.settings.sidecar_folder
         try:
-            session = FolderSession(folder, Path(custom) / Path(folder).resolve().name if custom else None)
+            session = FolderSession(folder, self.work_root())
         except OSError as exc:
             QMessageBox.warning(self, "Cannot open folder", str(exc))
             return False
@@ -288,10 +288,25 @@ class MainWindow(QMainWindow):
         return self.open_image(target)
 
     def choose_export_folder(self) -> None:
+        """Ask where to export, proposing ``<folder>_masks`` beside the image folder, created beforehand so that
+        the dialog can open in it (and removed again, if still empty, when the user picks another or cancels)."""
         if self.folder_session is None:
             return
-        start = str(self.folder_session.folder.parent / f"{self.folder_session.folder.name}_masks")
-        folder = QFileDialog.getExistingDirectory(self, "Export the folder's masks into", start)
+        proposed = self.folder_session.folder.parent / f"{self.folder_session.folder.name}_masks"
+        created = False
+        try:
+            if not proposed.is_dir():
+                proposed.mkdir()
+                created = True
+            start = proposed
+        except OSError:  # e.g. a read-only parent: start in the image folder, the user picks or makes one
+            start = self.folder_session.folder
+        folder = QFileDialog.getExistingDirectory(self, "Export the folder's masks into", str(start))
+        if created and (not folder or Path(folder).resolve() != proposed.resolve()):
+            try:
+                proposed.rmdir()  # only when still empty
+            except OSError:
+                pass
         if folder:
             self.export_folder(folder)
 
@@ -340,9 +355,10 @@ class MainWindow(QMainWindow):
         """Save mask, scribbles and classes (and the overlay if chosen); a failure is shown and nothing is lost."""
         if self.document is None:
             return False
-        if folder is None and self.autosave.active:
-            folder = self.autosave.folder
-        alpha = self.opacity_slider.value() / 100 if self.actions.save_overlay.isChecked() else None
+        if folder is None:
+            folder = self.autosave.folder if self.autosave.active else default_output_folder(self.document.path,
+                                                                                              self.work_root())
+        alpha = self.overlay_alpha()
         try:
             written = save_document(self.document, self.palette, folder, alpha)
         except (OSError, ValueError) as exc:
@@ -359,7 +375,7 @@ class MainWindow(QMainWindow):
     def choose_save_folder(self) -> None:
         if self.document is None:
             return
-        start = str(default_output_folder(self.document.path)) if self.document.path else ""
+        start = str(default_output_folder(self.document.path, self.work_root())) if self.document.path else ""
         folder = QFileDialog.getExistingDirectory(self, "Save the work in folder", start)
         if folder:
             self.save(folder)
@@ -508,6 +524,19 @@ class MainWindow(QMainWindow):
     def _opacity_changed(self, value: int) -> None:
         self.canvas.set_overlay_opacity(value / 100)
         self.settings.overlay_opacity = value
+        self.autosave.overlay_alpha = self.overlay_alpha()
+
+    def _save_overlay_toggled(self, on: bool) -> None:
+        self.settings.save_overlay = on
+        self.autosave.overlay_alpha = self.overlay_alpha()
+
+    def overlay_alpha(self) -> float | None:
+        """The alpha a saved overlay is blended with (the on-screen opacity), or None when none is saved."""
+        return self.opacity_slider.value() / 100 if self.actions.save_overlay.isChecked() else None
+
+    def work_root(self) -> str | None:
+        """Settings > Work folder, or None for the default (``<image folder>/gdc-seg``)."""
+        return self.settings.sidecar_folder or None
 
     @staticmethod
     def _check_quietly(action, checked: bool) -> None:

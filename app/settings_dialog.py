@@ -61,7 +61,8 @@ class SettingsDialog(QDialog):
         self.device = _combo(DEVICES, "auto: CUDA when available. A change applies at the next start")
         self.sidecar = QLineEdit(sidecar_folder)
         self.sidecar.setPlaceholderText("default: <image folder>/gdc-seg")
-        self.sidecar.setToolTip("Where a folder's scribbles, masks and class lists are autosaved")
+        self.sidecar.setToolTip("Where the scribbles, masks and class lists of a folder's images are saved, in a "
+                                "subfolder named after the image folder (empty: <image folder>/gdc-seg)")
         browse = QPushButton("Choose…")
         browse.clicked.connect(self._choose_sidecar)
         sidecar_row = QHBoxLayout()

@@ -22,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import baselines
+from . import baselines, workfiles
 from .backbone import WEIGHTS_ENV, BackboneWeightsError, StemChoice, choose_stem
 from .config import CLASS_WEIGHTINGS, DEVICES, REFINEMENTS, SUPERPIXEL_RESOLUTIONS, SegmenterConfig
 from .evaluation import HUMAN, DatasetError, Sample, Scores, list_dataset, read_sample
@@ -110,8 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     batch = commands.add_parser("batch", parents=shared, help="segment every image of a folder")
     batch.add_argument("images", type=Path, metavar="IMAGES_DIR")
     batch.add_argument("--scribbles", type=Path, default=None,
-                       help="folder of <stem>.png or <stem>_scribbles.png scribbles (default: IMAGES_DIR/gdc-seg, "
-                            "the app's autosave folder)")
+                       help="folder of <stem>.png or <stem>_scribbles.png scribbles (default: the app's saved "
+                            "work, in IMAGES_DIR/gdc-seg or beside the image)")
     batch.add_argument("--out", type=Path, required=True, help="folder for the <image stem>.png masks")
     batch.add_argument("--overlay", type=Path, metavar="DIR", help="also write overlays into this folder")
     batch.add_argument("--uncertainty", type=Path, metavar="DIR", help="also write uncertainties into this folder")
@@ -220,21 +220,22 @@ def load_inputs(image_path: Path, scribbles_path: Path) -> tuple[np.ndarray, np.
     return image, scribbles
 
 
-def find_scribbles(image_path: Path, scribbles_dir: Path) -> Path | None:
-    """The scribble file of an image in a batch: ``<scribbles_dir>/<image stem>.png``, else the app's autosave
-    name ``<image stem>_scribbles.png``; None when there is neither."""
-    for name in (f"{image_path.stem}.png", f"{image_path.stem}_scribbles.png"):
-        candidate = scribbles_dir / name
-        if candidate.is_file():
-            return candidate
-    return None
+def find_scribbles(image_path: Path, scribbles_dir: Path | None) -> Path | None:
+    """The scribble file of an image in a batch: ``<scribbles_dir>/<image stem>.png``, else the app's saved work
+    there; without ``scribbles_dir``, the app's saved work wherever the app finds it
+    (:func:`gdc_core.workfiles.search_folders`). None when there is none."""
+    if scribbles_dir is not None and (scribbles_dir / f"{image_path.stem}.png").is_file():
+        return scribbles_dir / f"{image_path.stem}.png"
+    folders = [scribbles_dir] if scribbles_dir is not None else workfiles.search_folders(image_path.parent)
+    work = workfiles.find_work(image_path.stem, folders)
+    return workfiles.current_files(work).get("scribbles") if work is not None else None
 
 
 def list_images(folder: Path) -> list[Path]:
-    """Image files (suffix in IMAGE_SUFFIXES) directly in ``folder``, sorted by name."""
+    """The images directly in ``folder`` as the app lists them (:func:`gdc_core.workfiles.list_images`)."""
     if not folder.is_dir():
         raise CliError(f"{folder}: no such folder")
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    return workfiles.list_images(folder)
 
 
 def format_timings(timings: dict[str, float]) -> str:
@@ -311,11 +312,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
     """Segment every image of a folder that has scribbles and no mask yet; summary line on stdout."""
     config = config_from_args(args)
     images = list_images(args.images)
-    if args.scribbles is None:
-        args.scribbles = args.images / "gdc-seg"
-    if not args.scribbles.is_dir():
+    if args.scribbles is not None and not args.scribbles.is_dir():
         raise CliError(f"{args.scribbles}: no such folder")
-    check_outputs((args.out, args.overlay, args.uncertainty), (args.images, args.scribbles))
+    check_outputs((args.out, args.overlay, args.uncertainty),
+                  (args.images, args.scribbles or workfiles.work_folder(args.images)))
     if not images:
         raise CliError(f"{args.images}: no images ({', '.join(IMAGE_SUFFIXES)})")
     warn = Warnings()
@@ -325,11 +325,13 @@ def cmd_batch(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     for index, image_path in enumerate(images, start=1):
         mask = args.out / f"{image_path.stem}.png"
-        scribbles_path = find_scribbles(image_path, args.scribbles)
+        scribbles_path = find_scribbles(image_path, args.scribbles)  # None: the app's work
         if mask.exists():
             status, note = "skipped", f"{image_path.name}: skipped, mask exists ({mask})"
         elif scribbles_path is None:
-            status, note = "skipped", f"{image_path.name}: skipped, no scribbles ({args.scribbles / image_path.stem}.png)"
+            where = (args.scribbles / f"{image_path.stem}.png" if args.scribbles is not None
+                     else workfiles.WorkPaths.beside(image_path, workfiles.work_folder(args.images)).scribbles)
+            status, note = "skipped", f"{image_path.name}: skipped, no scribbles ({where})"
         else:
             status, note = _batch_step(segmenter, image_path, scribbles_path, args, bar, index - 1, warn)
         counts[status] += 1

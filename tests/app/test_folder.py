@@ -11,7 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from app import gui
-from app.folder import EXPORTED, SCRIBBLED, SEGMENTED, UNTOUCHED, FolderSession, natural_key
+from app.folder import EXPORTED, SCRIBBLED, SEGMENTED, UNTOUCHED, FolderSession
+from gdc_core.workfiles import natural_key
 from app.main_window import MainWindow
 from gdc_core.io import read_label_map
 from qt_helpers import drag, make_image, shown_window
