@@ -314,20 +314,26 @@ class MainWindow(QMainWindow):
         return True
 
     def show_settings(self) -> None:
-        dialog = SettingsDialog(self.config, self.settings.sidecar_folder, self)
+        dialog = SettingsDialog(self.config, self.settings.sidecar_folder, self, self.settings.backbone_weights)
         if not dialog.exec():
             return
-        self.apply_settings(dialog.config(), dialog.sidecar_folder())
+        self.apply_settings(dialog.config(), dialog.sidecar_folder(), dialog.backbone_weights())
 
-    def apply_settings(self, config: SegmenterConfig, sidecar_folder: str | None = None) -> None:
-        """Use ``config`` from the next run on and keep it (and the work folder) for later sessions."""
-        device_changed = config.device != self.config.device
+    def apply_settings(self, config: SegmenterConfig, sidecar_folder: str | None = None,
+                       backbone_weights: str | None = None) -> None:
+        """Use ``config`` from the next run on and keep it (and the work folder, the backbone weights file used from
+        the next start on) for later sessions."""
+        restart_needed = config.device != self.config.device
+        if backbone_weights is not None and backbone_weights != self.settings.backbone_weights:
+            self.settings.backbone_weights = backbone_weights
+            restart_needed = True  # the stem, like the device, is built once per start
         self.config = config
         self.settings.save_engine_config(config)
         if sidecar_folder is not None:
             self.settings.sidecar_folder = sidecar_folder
-        self.statusBar().showMessage("Settings saved" + (": the device changes at the next start." if device_changed
-                                                          else ", used from the next run on."), MESSAGE_MS)
+        self.statusBar().showMessage("Settings saved" + (": the device and backbone weights change at the next "
+                                                          "start." if restart_needed else ", used from the next run "
+                                                          "on."), MESSAGE_MS)
 
     def choose_image(self) -> None:
         patterns = " ".join(f"*{suffix}" for suffix in IMAGE_SUFFIXES)

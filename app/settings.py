@@ -102,6 +102,25 @@ class AppSettings:
         self._store.setValue("files/sidecar_folder", str(value))
 
     @property
+    def backbone_weights(self) -> str:
+        """The ImageNet MobileNetV2 weights file chosen in Settings ('' when none): used from the next start on,
+        after ``--backbone-weights`` and ``GDC_SEG_BACKBONE_WEIGHTS``."""
+        return str(self._store.value("engine_files/backbone_weights", ""))
+
+    @backbone_weights.setter
+    def backbone_weights(self, value: str) -> None:
+        self._store.setValue("engine_files/backbone_weights", str(value))
+
+    @property
+    def untrained_notice_shown(self) -> bool:
+        """The start-up explanation of the untrained backbone was shown once already."""
+        return self._bool("notices/untrained_backbone", False)
+
+    @untrained_notice_shown.setter
+    def untrained_notice_shown(self, value: bool) -> None:
+        self._store.setValue("notices/untrained_backbone", bool(value))
+
+    @property
     def unfinished_only(self) -> bool:
         """The image list shows (and next / previous visit) only images without a mask."""
         return self._bool("files/unfinished_only", False)

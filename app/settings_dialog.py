@@ -1,5 +1,5 @@
 """SettingsDialog: the engine's run settings (steps, samples, Σ, learning rate, superpixels, context conv, class
-weighting, working resolution, device) and the sidecar folder, with the paper's values as defaults and a
+weighting, working resolution, device), the sidecar folder and the backbone weights file, with the paper's values as defaults and a
 "Restore paper defaults" button. The window keeps the result in QSettings (:class:`app.settings.AppSettings`).
 """
 from __future__ import annotations
@@ -41,10 +41,11 @@ def _combo(items: tuple[str, ...], tip: str) -> QComboBox:
 
 
 class SettingsDialog(QDialog):
-    """Edit ``config`` (a SegmenterConfig) and the sidecar folder; :meth:`config` and :meth:`sidecar_folder`
-    give the result after ``exec()``."""
+    """Edit ``config`` (a SegmenterConfig), the sidecar folder and the backbone weights file; :meth:`config`,
+    :meth:`sidecar_folder` and :meth:`backbone_weights` give the result after ``exec()``."""
 
-    def __init__(self, config: SegmenterConfig, sidecar_folder: str = "", parent: QWidget | None = None):
+    def __init__(self, config: SegmenterConfig, sidecar_folder: str = "", parent: QWidget | None = None,
+                 backbone_weights: str = ""):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self._base = config
@@ -67,6 +68,15 @@ class SettingsDialog(QDialog):
         sidecar_row = QHBoxLayout()
         sidecar_row.addWidget(self.sidecar)
         sidecar_row.addWidget(browse)
+        self.weights = QLineEdit(backbone_weights)
+        self.weights.setPlaceholderText("none: the torch hub cache, else an untrained stem")
+        self.weights.setToolTip("ImageNet MobileNetV2 weights (mobilenet_v2-b0353104.pth or a stem-only file); "
+                                "used from the next start on")
+        browse_weights = QPushButton("Choose…")
+        browse_weights.clicked.connect(self._choose_weights)
+        weights_row = QHBoxLayout()
+        weights_row.addWidget(self.weights)
+        weights_row.addWidget(browse_weights)
         form = QFormLayout()
         form.addRow("Steps", self.steps)
         form.addRow("Samples", self.samples)
@@ -78,6 +88,7 @@ class SettingsDialog(QDialog):
         form.addRow("Working resolution", self.max_side)
         form.addRow("Device", self.device)
         form.addRow("Work folder", sidecar_row)
+        form.addRow("Backbone weights", weights_row)
         self.restore = QPushButton("Restore paper defaults")
         self.restore.clicked.connect(lambda: self.show_config(SegmenterConfig()))
         self.error = QLabel()
@@ -119,6 +130,9 @@ class SettingsDialog(QDialog):
     def sidecar_folder(self) -> str:
         return self.sidecar.text().strip()
 
+    def backbone_weights(self) -> str:
+        return self.weights.text().strip()
+
     def accept(self) -> None:
         try:
             self.config()
@@ -131,3 +145,9 @@ class SettingsDialog(QDialog):
         folder = QFileDialog.getExistingDirectory(self, "Work folder", self.sidecar.text())
         if folder:
             self.sidecar.setText(folder)
+
+    def _choose_weights(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Backbone weights", self.weights.text(),
+                                              "PyTorch weights (*.pth *.pt);;All files (*)")
+        if path:
+            self.weights.setText(path)
