@@ -36,7 +36,8 @@ SPECS: dict[str, tuple[str, tuple[str, ...], str, bool]] = {
     "eraser": ("&Eraser", ("E",), "Erase (right-drag or Alt+drag erases with any tool)", True),
     "shrink": ("&Smaller brush", ("[",), "Smaller brush", False),
     "grow": ("&Larger brush", ("]",), "Larger brush", False),
-    "edit_mask": ("Correct the &mask", ("M",), "Strokes correct the accepted mask instead of adding scribbles", True),
+    "edit_mask": ("Strokes correct the &mask", ("M",),
+                  "Switch strokes between adding scribbles and correcting the accepted mask", True),
     "segment": ("&Segment", ("R", "Ctrl+Return"), "Segment the image from the scribbles", False),
     "auto": ("&Auto segment", ("L",), "Segment after every stroke", True),
     "cancel": ("&Cancel run", ("Esc",), "Stop the running segmentation", False),
@@ -53,7 +54,9 @@ SPECS: dict[str, tuple[str, tuple[str, ...], str, bool]] = {
 # shorter labels for the toolbar buttons
 TOOLBAR_TEXT = {"open": "Open", "open_folder": "Folder", "previous_image": "◀ Prev", "next_image": "Next ▶",
                 "save": "Save", "segment": "Segment", "auto": "Auto", "cancel": "Cancel",
-                "accept": "Accept", "edit_mask": "Correct mask", "overlay": "Overlay", "uncertainty": "Uncertainty"}
+                "accept": "Accept", "edit_mask": "Strokes: scribbles", "overlay": "Overlay", "uncertainty": "Uncertainty"}
+# the edit_mask button's text for what strokes paint now (the canvas's target: "scribbles" or "mask")
+TARGET_TEXT = {"scribbles": "Strokes: scribbles", "mask": "Strokes: mask"}
 
 
 @dataclass

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, Q
 from gdc_core import Segmenter, SegmenterConfig
 from gdc_core.io import IMAGE_SUFFIXES, ImageReadError
 
-from .actions import TextEntryKeyGuard, build_actions
+from .actions import TARGET_TEXT, TextEntryKeyGuard, build_actions
 from .autosave import Autosave, UnsavedMarker
 from .canvas import BRUSH, ERASER, MAX_BRUSH, MIN_BRUSH, ImageCanvas
 from .document import MASK, SCRIBBLES, AnnotationDocument, Prediction
@@ -163,7 +163,7 @@ class MainWindow(QMainWindow):
         canvas.brush_size_changed.connect(self._brush_size_changed)
         self.brush_spin.valueChanged.connect(canvas.set_brush_size)
         a.edit_mask.toggled.connect(self._set_mask_editing)
-        canvas.target_changed.connect(lambda target: self._check_quietly(a.edit_mask, target == MASK))
+        canvas.target_changed.connect(self._show_target)
         a.segment.triggered.connect(lambda: self.segment())
         a.auto.toggled.connect(self._auto_toggled)
         a.cancel.triggered.connect(controller.cancel)
@@ -240,6 +240,7 @@ class MainWindow(QMainWindow):
         document.layer_replaced.connect(self._update_enabled)
         self.canvas.set_document(document)
         self.canvas.set_target(SCRIBBLES)
+        self.run_status.show_new_image()
         self.setWindowTitle(f"{document.path.name if document.path else 'untitled'}[*] — gdc-seg")
         self.setWindowModified(False)
         self._update_enabled()
@@ -426,6 +427,7 @@ class MainWindow(QMainWindow):
         return True
 
     def _scribbles_edited(self) -> None:
+        self.run_status.show_stale(self.document.prediction is not None)
         auto = self.actions.auto.isChecked()
         if auto or self.controller.busy:
             self.segment(quiet=True, warm=auto)  # a run in flight is stale now: supersede it
@@ -457,6 +459,7 @@ class MainWindow(QMainWindow):
         seconds = result.timings["total"]
         self.document.set_prediction(Prediction(result.labels, result.uncertainty, seconds))
         self.run_status.show_finished(seconds, result.device)
+        self.run_status.show_stale(False)
         extra = [w for w in result.warnings if w != self.controller.segmenter.stem.warning]
         self.statusBar().showMessage(" ".join(extra) or f"Segmented in {seconds:.1f} s: Enter accepts the "
                                      "prediction, U shows where it is unsure.", MESSAGE_MS)
@@ -480,8 +483,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Nothing to accept yet: segment first (R).", MESSAGE_MS)
             return
         self.canvas.set_target(MASK)
-        self.statusBar().showMessage("Prediction accepted: strokes now correct the mask; M paints scribbles again.",
-                                     MESSAGE_MS)
+        self.statusBar().showMessage("Prediction accepted: strokes now correct the mask; M switches back to "
+                                     "scribbles.", MESSAGE_MS)
 
     def _set_mask_editing(self, on: bool) -> None:
         if self.document is None:
@@ -514,6 +517,11 @@ class MainWindow(QMainWindow):
     def _opacity_changed(self, value: int) -> None:
         self.canvas.set_overlay_opacity(value / 100)
         self.settings.overlay_opacity = value
+
+    def _show_target(self, target: str) -> None:
+        """The M button shows what strokes paint now, checked while they correct the mask."""
+        self._check_quietly(self.actions.edit_mask, target == MASK)
+        self.actions.edit_mask.setIconText(TARGET_TEXT[target])
 
     @staticmethod
     def _check_quietly(action, checked: bool) -> None:

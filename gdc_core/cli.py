@@ -324,7 +324,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         if mask.exists():
             status, note = "skipped", f"{image_path.name}: skipped, mask exists ({mask})"
         elif scribbles_path is None:
-            status, note = "skipped", f"{image_path.name}: skipped, no scribbles ({args.scribbles / image_path.stem}.png)"
+            status, note = "skipped", (f"{image_path.name}: skipped, no scribbles (neither "
+                                       f"{args.scribbles / image_path.stem}.png nor {image_path.stem}_scribbles.png)")
         else:
             status, note = _batch_step(segmenter, image_path, scribbles_path, args, bar, index - 1, warn)
         counts[status] += 1
