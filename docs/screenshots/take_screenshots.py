@@ -50,7 +50,7 @@ def shoot(window: MainWindow, name: str) -> None:
 def main() -> int:
     create_application([])
     config = SegmenterConfig()
-    window = MainWindow(create_segmenter(config), config)
+    window = MainWindow(create_segmenter(config, None), config)  # weights: GDC_SEG_BACKBONE_WEIGHTS
     window.resize(1280, 800)
     window.move(QPoint(0, 0))
     window.show()
