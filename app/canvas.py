@@ -80,10 +80,10 @@ class ImageCanvas(QGraphicsView):
         self.viewport().setCursor(Qt.CursorShape.CrossCursor)
 
         self.image_item = QGraphicsPixmapItem()
-        self.mask_item = LabelLayerItem(class_lut(palette.colours()))
-        self.prediction_item = LabelLayerItem(class_lut(palette.colours()))
+        self.mask_item = LabelLayerItem(class_lut(palette.drawing_colours()))
+        self.prediction_item = LabelLayerItem(class_lut(palette.drawing_colours()))
         self.uncertainty_item = LabelLayerItem(uncertainty_lut())
-        self.scribble_item = LabelLayerItem(class_lut(palette.colours()))
+        self.scribble_item = LabelLayerItem(class_lut(palette.drawing_colours()))
         self.ring = BrushRing()
         for z, item in enumerate((self.image_item, self.mask_item, self.prediction_item, self.uncertainty_item,
                                   self.scribble_item)):
@@ -161,7 +161,7 @@ class ImageCanvas(QGraphicsView):
         self._update_visibility()
 
     def _recolour(self) -> None:
-        lut = class_lut(self.palette.colours())
+        lut = class_lut(self.palette.drawing_colours())
         for item in (self.mask_item, self.prediction_item, self.scribble_item):
             item.set_lut(lut)
 

@@ -5,7 +5,8 @@ images (list, D / A navigation, autosave). With no argument and a folder worked 
 reopen it. The backbone weights file is, in this order: ``--backbone-weights FILE``, ``GDC_SEG_BACKBONE_WEIGHTS``,
 the file kept in Settings, then the torch hub cache; the GUI never downloads it, so starting never waits on the
 network. Without one the engine's filter-bank stem is used, the status bar says so, and the first such start
-explains what to do (:mod:`app.start_notices`).
+explains what to do (:mod:`app.start_notices`). ``--labels FILE`` names the classes new images start with
+(:mod:`app.class_lists`).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from gdc_core import Segmenter, SegmenterConfig
 from gdc_core.weights import WEIGHTS_ENV
 
+from .class_lists import ClassListError, classes_from_names, read_labels_file
 from .launcher import parse_gui_arguments
 from .main_window import MainWindow
 from .resources import SAMPLE_IMAGE, resource_path
@@ -47,6 +49,11 @@ def run_gui(argv: list[str]) -> int:
         arguments = parse_gui_arguments(argv)
     except SystemExit as exc:  # --help (0) or a usage error (2), already printed
         return int(exc.code or 0)
+    try:
+        labels = read_labels_file(arguments.labels) if arguments.labels else None
+    except ClassListError as exc:
+        print(f"gdc-seg: --labels {exc}", file=sys.stderr)
+        return 2
     app = create_application(argv)
     settings = AppSettings()
     config = settings.engine_config(SegmenterConfig())  # the device chosen in Settings…
@@ -61,6 +68,8 @@ def run_gui(argv: list[str]) -> int:
         kept_problem = f"The backbone weights kept in Settings could not be used: {exc}"
         segmenter = create_segmenter(config, None)  # the file kept in Settings must not stop every later start
     window = MainWindow(segmenter, config)
+    if labels is not None:
+        window.palette.replace(classes_from_names(labels))
     window.show()
     target = arguments.target or str(resource_path(SAMPLE_IMAGE))
     if Path(target).is_dir():

@@ -20,10 +20,11 @@ Also: gdc-seg --version, gdc-seg --self-test (segments the sample, exit 0 on a s
 
 @dataclass(frozen=True)
 class GuiArguments:
-    """What ``gdc-seg [--backbone-weights FILE] [IMAGE | FOLDER]`` asked for (None: not given)."""
+    """What ``gdc-seg [--backbone-weights FILE] [--labels FILE] [IMAGE | FOLDER]`` asked for (None: not given)."""
 
     target: str | None
     backbone_weights: str | None
+    labels: str | None
 
 
 def gui_parser() -> argparse.ArgumentParser:
@@ -33,6 +34,9 @@ def gui_parser() -> argparse.ArgumentParser:
     parser.add_argument("--backbone-weights", metavar="FILE",
                         help="ImageNet MobileNetV2 weights (.pth/.pt) for this session; kept in Settings… instead "
                              "for every session")
+    parser.add_argument("--labels", metavar="FILE",
+                        help="class names, one per line (labelme's labels.txt works): the classes new images start "
+                             "with; kept in Settings… instead for every session")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     return parser
 
@@ -40,7 +44,7 @@ def gui_parser() -> argparse.ArgumentParser:
 def parse_gui_arguments(argv: list[str]) -> GuiArguments:
     """The GUI's arguments; ``--help`` and usage errors are printed by argparse and raise SystemExit (0 / 2)."""
     arguments = gui_parser().parse_args(argv)
-    return GuiArguments(arguments.target, arguments.backbone_weights)
+    return GuiArguments(arguments.target, arguments.backbone_weights, arguments.labels)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,6 +19,7 @@ from gdc_core.io import IMAGE_SUFFIXES, ImageReadError
 
 from .actions import TARGET_TEXT, TextEntryKeyGuard, build_actions
 from .autosave import Autosave, UnsavedMarker
+from .class_lists import classes_from_names
 from .canvas import BRUSH, ERASER, MAX_BRUSH, MIN_BRUSH, ImageCanvas
 from .document import MASK, SCRIBBLES, AnnotationDocument, Prediction
 from .exporting import WorkFileError, load_scribbles_file
@@ -45,7 +46,7 @@ class MainWindow(QMainWindow):
         self.config = self.settings.engine_config(config or SegmenterConfig())
         self.folder_session: FolderSession | None = None
         self.document: AnnotationDocument | None = None
-        self.palette = LabelPalette(parent=self)
+        self.palette = LabelPalette(classes_from_names(self.settings.class_names) or None, parent=self)
         self.canvas = ImageCanvas(self.palette)
         self.setCentralWidget(self.canvas)
         self.palette_panel = PalettePanel(self.palette)
@@ -315,10 +316,22 @@ class MainWindow(QMainWindow):
         return True
 
     def show_settings(self) -> None:
-        dialog = SettingsDialog(self.config, self.settings.sidecar_folder, self, self.settings.backbone_weights)
+        dialog = SettingsDialog(self.config, self.settings.sidecar_folder, self, self.settings.backbone_weights,
+                                self.settings.class_names)
         if not dialog.exec():
             return
         self.apply_settings(dialog.config(), dialog.sidecar_folder(), dialog.backbone_weights())
+        self.apply_class_names(dialog.class_names())
+
+    def apply_class_names(self, names: list[str]) -> None:
+        """Keep ``names`` as the class list new images start with ([]: background and object); the current image
+        takes it at once while it has no strokes and no mask."""
+        if names == self.settings.class_names:
+            return
+        self.settings.class_names = names
+        document = self.document
+        if document is None or (not document.scribbled_classes() and document.mask is None):
+            self.palette.replace(classes_from_names(names) or LabelPalette.default_classes())
 
     def apply_settings(self, config: SegmenterConfig, sidecar_folder: str | None = None,
                        backbone_weights: str | None = None) -> None:

@@ -121,6 +121,16 @@ class AppSettings:
         self._store.setValue("notices/untrained_backbone", bool(value))
 
     @property
+    def class_names(self) -> list[str]:
+        """The class list new images start with ([] for the default background and object), kept in Settings."""
+        value = self._store.value("classes/names", "")
+        return [name for name in str(value).split("\n") if name] if isinstance(value, str) else []
+
+    @class_names.setter
+    def class_names(self, names: list[str]) -> None:
+        self._store.setValue("classes/names", "\n".join(names))
+
+    @property
     def unfinished_only(self) -> bool:
         """The image list shows (and next / previous visit) only images without a mask."""
         return self._bool("files/unfinished_only", False)

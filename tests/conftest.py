@@ -3,7 +3,7 @@ needing them skip without them).
 
 Hermetic by construction: before any test module is imported (so before Qt or torch read the environment), HOME,
 the XDG folders, TORCH_HOME and ``GDC_SEG_BACKBONE_WEIGHTS`` are pointed away from the user's own; then every test
-gets a fresh home of its own under its ``tmp_path`` (``private_home``), with QSettings and QStandardPaths in it when
+gets a fresh home of its own (``private_home``), with QSettings and QStandardPaths in it when
 Qt is loaded. Whatever the user's home holds (saved work in ``~/Documents/gdc-seg``, settings in
 ``~/.config/gdc-seg``, weights in the torch hub cache), the tests neither see it nor write to it.
 """
@@ -43,10 +43,11 @@ for _name in USER_VARIABLES:
 
 
 @pytest.fixture(autouse=True)
-def private_home(tmp_path, monkeypatch) -> Path:
-    """This test's own, empty home: HOME, XDG folders and TORCH_HOME under ``tmp_path/home``; with Qt loaded,
-    QSettings' user scope under it and QStandardPaths in test mode (its Documents folder is ``home/Documents``)."""
-    home = tmp_path / "home"
+def private_home(tmp_path_factory, monkeypatch) -> Path:
+    """This test's own, empty home (a fresh temporary folder beside its ``tmp_path``, so that stays empty): HOME,
+    XDG folders and TORCH_HOME under it; with Qt loaded, QSettings under it and QStandardPaths in test mode (its
+    Documents folder is ``home/Documents``)."""
+    home = tmp_path_factory.mktemp("home")
     point_home_at(home, monkeypatch.setenv)
     for name in USER_VARIABLES:
         monkeypatch.delenv(name, raising=False)
@@ -54,7 +55,7 @@ def private_home(tmp_path, monkeypatch) -> Path:
         from PySide6.QtCore import QSettings, QStandardPaths
 
         for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
-            folder = home / ".config" if scope == QSettings.Scope.UserScope else tmp_path / "system-settings"
+            folder = home / (".config" if scope == QSettings.Scope.UserScope else "system-settings")
             for format_ in (QSettings.Format.IniFormat, QSettings.Format.NativeFormat):
                 QSettings.setPath(format_, scope, str(folder))
         QStandardPaths.setTestModeEnabled(True)

@@ -56,3 +56,25 @@ def shown_window(qtbot, segmenter, config=TINY):
     main.activateWindow()
     qtbot.waitUntil(main.isActiveWindow)
     return main
+
+
+def answer_text_dialog(qtbot, text: str | None) -> None:
+    """Once the next modal text dialog (QInputDialog) is up, type ``text`` and press Enter, or Esc when None.
+    Call before the click that opens it."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit
+
+    def answer():
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, QInputDialog):
+            QTimer.singleShot(10, answer)
+            return
+        field = dialog.findChild(QLineEdit)
+        if text is None:
+            qtbot.keyClick(field, Qt.Key.Key_Escape)
+            return
+        field.selectAll()
+        qtbot.keyClicks(field, text)
+        qtbot.keyClick(field, Qt.Key.Key_Return)
+
+    QTimer.singleShot(0, answer)

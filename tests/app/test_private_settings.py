@@ -11,14 +11,14 @@ from app.session import default_output_folder
 from app.settings import AppSettings
 
 
-def test_documents_folder_and_settings_file_are_in_the_tests_home(tmp_path):
+def test_documents_folder_and_settings_file_are_in_the_tests_home(private_home, tmp_path):
     documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-    assert Path(documents).is_relative_to(tmp_path)
-    assert default_output_folder(resource_path(SAMPLE_IMAGE)).is_relative_to(tmp_path)
+    assert Path(documents).is_relative_to(private_home)
+    assert default_output_folder(resource_path(SAMPLE_IMAGE)).is_relative_to(private_home)
     settings = AppSettings()
     settings.last_image_folder = str(tmp_path)
     settings.sync()
-    assert Path(settings._store.fileName()).is_relative_to(tmp_path)
+    assert Path(settings._store.fileName()).is_relative_to(private_home)
 
 
 def test_settings_written_by_one_test_are_not_seen_by_the_next_part_one():
