@@ -121,3 +121,12 @@ def test_last_run_time_does_not_carry_over_to_the_next_image(qtbot, segmented, t
     Image.fromarray(segmented.document.image[::-1].copy()).save(other)
     assert segmented.open_image(other)
     assert segmented.run_status.time_label.text() == ""
+
+
+def test_docs_keys_page_is_the_apps_own_table(window):
+    from pathlib import Path
+
+    from app.actions import shortcut_markdown
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "keys.md"
+    assert page.read_text(encoding="utf-8") == shortcut_markdown(window.actions)  # python -m app.actions remakes it
