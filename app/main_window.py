@@ -19,8 +19,8 @@ from gdc_core.io import IMAGE_SUFFIXES, ImageReadError
 
 from .actions import TARGET_TEXT, TextEntryKeyGuard, build_actions
 from .autosave import Autosave, UnsavedMarker
-from .class_lists import classes_from_names
 from .canvas import BRUSH, ERASER, MAX_BRUSH, MIN_BRUSH, ImageCanvas
+from .class_lists import classes_from_names
 from .document import MASK, SCRIBBLES, AnnotationDocument, Prediction
 from .exporting import WorkFileError, load_scribbles_file
 from .file_list import FileListPanel

@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 import app.gui as gui
@@ -17,7 +17,7 @@ from app.palette import LabelPalette
 from app.settings import AppSettings
 from app.settings_dialog import SettingsDialog
 from gdc_core.io import voc_palette
-from qt_helpers import TINY, answer_text_dialog, paint_two_classes
+from qt_helpers import TINY, answer_text_dialog, on_next_dialog, paint_two_classes
 
 
 def palette_of(path) -> np.ndarray:
@@ -61,13 +61,15 @@ def test_strokes_show_high_contrast_colours_and_the_saved_pngs_keep_voc(qtbot, w
 
 def test_adding_a_class_asks_for_its_name(qtbot, window):
     panel = window.palette_panel
-    answer_text_dialog(qtbot, "tree")
+    errors = answer_text_dialog(qtbot, "tree")
     qtbot.mouseClick(panel.add_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: errors or len(window.palette.classes()) == 3, timeout=5000)
+    assert not errors, errors
     assert [c.name for c in window.palette.classes()] == ["background", "object", "tree"]
     assert window.palette.current_id == 2
-    answer_text_dialog(qtbot, None)  # Esc: no class added
+    errors = answer_text_dialog(qtbot, None)  # Esc: no class added
     qtbot.mouseClick(panel.add_button, Qt.MouseButton.LeftButton)
-    assert len(window.palette.classes()) == 3
+    assert not errors and len(window.palette.classes()) == 3
 
 
 @pytest.fixture
@@ -103,9 +105,7 @@ def test_an_unusable_labels_file_is_one_line_and_exit_2(started, image_path, tmp
 
 
 def test_class_list_typed_in_settings_is_used_now_and_at_the_next_start(qtbot, window, segmenter):
-    def fill_in():
-        dialog = QApplication.activeModalWidget()
-        assert isinstance(dialog, SettingsDialog)
+    def fill_in(dialog):
         dialog.class_list.setFocus()
         qtbot.keyClicks(dialog.class_list, "sky")
         qtbot.keyClick(dialog.class_list, Qt.Key.Key_Return)
@@ -115,8 +115,9 @@ def test_class_list_typed_in_settings_is_used_now_and_at_the_next_start(qtbot, w
         ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
         qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
 
-    QTimer.singleShot(0, fill_in)
+    errors = on_next_dialog(SettingsDialog, fill_in)
     window.actions.settings.trigger()
+    assert not errors, errors
     assert AppSettings().class_names == ["sky", "road", "car"]
     assert [c.name for c in window.palette.classes()] == ["sky", "road", "car"]  # no strokes yet: at once
     later = MainWindow(segmenter, TINY)

@@ -22,8 +22,9 @@ def test_defaults_are_background_and_one_object_class_in_voc_colours(window):
 
 def test_add_rename_recolour_through_the_panel(qtbot, window, monkeypatch):
     panel = window.palette_panel
-    answer_text_dialog(qtbot, "class 2")
+    errors = answer_text_dialog(qtbot, "class 2")
     qtbot.mouseClick(panel.add_button, Qt.MouseButton.LeftButton)
+    assert not errors, errors
     added = window.palette.classes()[-1]
     assert added.id == 2 and added.colour == tuple(voc_palette()[2]) and window.palette.current_id == 2
     shape = window.document.shape

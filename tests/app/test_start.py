@@ -3,14 +3,14 @@ explanation of what to do), and an offer to reopen the last folder when started 
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox
 
 import app.gui as gui
 from app.main_window import MainWindow
 from app.settings import AppSettings
 from app.settings_dialog import SettingsDialog
-from qt_helpers import TINY
+from qt_helpers import TINY, on_next_dialog
 
 
 @pytest.fixture
@@ -101,16 +101,15 @@ def test_settings_field_keeps_the_weights_file_for_the_next_start(qtbot, segment
     qtbot.addWidget(window)
     weights = tmp_path / "chosen.pth"
 
-    def fill_in():
-        dialog = QApplication.activeModalWidget()
-        assert isinstance(dialog, SettingsDialog)
+    def fill_in(dialog):
         dialog.weights.clear()
         qtbot.keyClicks(dialog.weights, str(weights))
         ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
         qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
 
-    QTimer.singleShot(0, fill_in)
+    errors = on_next_dialog(SettingsDialog, fill_in)
     window.actions.settings.trigger()
+    assert not errors, errors
     assert AppSettings().backbone_weights == str(weights)
     assert "next start" in window.statusBar().currentMessage()
     assert gui.run_gui([str(image_path)]) == 0
