@@ -56,7 +56,8 @@ SPECS: dict[str, tuple[str, tuple[str, ...], str, bool]] = {
 # shorter labels for the toolbar buttons
 TOOLBAR_TEXT = {"open": "Open", "open_folder": "Folder", "previous_image": "◀ Prev", "next_image": "Next ▶",
                 "save": "Save", "segment": "Segment", "auto": "Auto", "cancel": "Cancel",
-                "accept": "Accept", "edit_mask": "Strokes: scribbles", "overlay": "Overlay", "uncertainty": "Uncertainty"}
+                "accept": "Accept", "edit_mask": "Strokes: scribbles", "overlay": "Overlay",
+                "uncertainty": "Uncertainty"}
 # the edit_mask button's text for what strokes paint now (the canvas's target: "scribbles" or "mask")
 TARGET_TEXT = {"scribbles": "Strokes: scribbles", "mask": "Strokes: mask"}
 
