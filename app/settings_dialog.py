@@ -1,6 +1,7 @@
 """SettingsDialog: the engine's run settings (steps, samples, Σ, learning rate, superpixels, context conv, class
 weighting, working resolution, device), the sidecar folder, the backbone weights file and the class list new images
-start with, with the paper's values as defaults and a "Restore paper defaults" button. The window keeps the result in QSettings (:class:`app.settings.AppSettings`).
+start with, with the paper's values as defaults and a "Restore paper defaults" button. The window keeps the result in
+QSettings (:class:`app.settings.AppSettings`).
 """
 from __future__ import annotations
 
