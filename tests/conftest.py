@@ -10,6 +10,7 @@ Qt is loaded. Whatever the user's home holds (saved work in ``~/Documents/gdc-se
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -37,9 +38,14 @@ def point_home_at(home: Path, setenv) -> None:
 
 
 # the session's fallback home, set while this file is imported: before the test modules (and Qt, torch) are
-point_home_at(Path(tempfile.mkdtemp(prefix="gdc-seg-tests-home-")), os.environ.__setitem__)
+SESSION_HOME = Path(tempfile.mkdtemp(prefix="gdc-seg-tests-home-"))
+point_home_at(SESSION_HOME, os.environ.__setitem__)
 for _name in USER_VARIABLES:
     os.environ.pop(_name, None)
+
+
+def pytest_unconfigure(config) -> None:
+    shutil.rmtree(SESSION_HOME, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
