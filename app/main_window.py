@@ -18,9 +18,10 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, Q
 from gdc_core import Segmenter, SegmenterConfig
 from gdc_core.io import IMAGE_SUFFIXES, ImageReadError
 
-from .actions import TextEntryKeyGuard, build_actions
+from .actions import TARGET_TEXT, TextEntryKeyGuard, build_actions
 from .autosave import Autosave, UnsavedMarker
 from .canvas import BRUSH, ERASER, MAX_BRUSH, MIN_BRUSH, ImageCanvas
+from .class_lists import classes_from_names
 from .document import MASK, SCRIBBLES, AnnotationDocument, Prediction
 from .exporting import WorkFileError, load_scribbles_file
 from .file_list import FileListPanel
@@ -46,7 +47,7 @@ class MainWindow(QMainWindow):
         self.config = self.settings.engine_config(config or SegmenterConfig())
         self.folder_session: FolderSession | None = None
         self.document: AnnotationDocument | None = None
-        self.palette = LabelPalette(parent=self)
+        self.palette = LabelPalette(classes_from_names(self.settings.class_names) or None, parent=self)
         self.canvas = ImageCanvas(self.palette)
         self.setCentralWidget(self.canvas)
         self.palette_panel = PalettePanel(self.palette)
@@ -164,7 +165,7 @@ class MainWindow(QMainWindow):
         canvas.brush_size_changed.connect(self._brush_size_changed)
         self.brush_spin.valueChanged.connect(canvas.set_brush_size)
         a.edit_mask.toggled.connect(self._set_mask_editing)
-        canvas.target_changed.connect(lambda target: self._check_quietly(a.edit_mask, target == MASK))
+        canvas.target_changed.connect(self._show_target)
         a.segment.triggered.connect(lambda: self.segment())
         a.auto.toggled.connect(self._auto_toggled)
         a.cancel.triggered.connect(controller.cancel)
@@ -241,6 +242,7 @@ class MainWindow(QMainWindow):
         document.layer_replaced.connect(self._update_enabled)
         self.canvas.set_document(document)
         self.canvas.set_target(SCRIBBLES)
+        self.run_status.show_new_image()
         self.setWindowTitle(f"{document.path.name if document.path else 'untitled'}[*] — gdc-seg")
         self.setWindowModified(False)
         self._update_enabled()
@@ -329,20 +331,38 @@ class MainWindow(QMainWindow):
         return True
 
     def show_settings(self) -> None:
-        dialog = SettingsDialog(self.config, self.settings.sidecar_folder, self)
+        dialog = SettingsDialog(self.config, self.settings.sidecar_folder, self, self.settings.backbone_weights,
+                                self.settings.class_names)
         if not dialog.exec():
             return
-        self.apply_settings(dialog.config(), dialog.sidecar_folder())
+        self.apply_settings(dialog.config(), dialog.sidecar_folder(), dialog.backbone_weights())
+        self.apply_class_names(dialog.class_names())
 
-    def apply_settings(self, config: SegmenterConfig, sidecar_folder: str | None = None) -> None:
-        """Use ``config`` from the next run on and keep it (and the work folder) for later sessions."""
-        device_changed = config.device != self.config.device
+    def apply_class_names(self, names: list[str]) -> None:
+        """Keep ``names`` as the class list new images start with ([]: background and object); the current image
+        takes it at once while it has no strokes and no mask."""
+        if names == self.settings.class_names:
+            return
+        self.settings.class_names = names
+        document = self.document
+        if document is None or (not document.scribbled_classes() and document.mask is None):
+            self.palette.replace(classes_from_names(names) or LabelPalette.default_classes())
+
+    def apply_settings(self, config: SegmenterConfig, sidecar_folder: str | None = None,
+                       backbone_weights: str | None = None) -> None:
+        """Use ``config`` from the next run on and keep it (and the work folder, the backbone weights file used from
+        the next start on) for later sessions."""
+        restart_needed = config.device != self.config.device
+        if backbone_weights is not None and backbone_weights != self.settings.backbone_weights:
+            self.settings.backbone_weights = backbone_weights
+            restart_needed = True  # the stem, like the device, is built once per start
         self.config = config
         self.settings.save_engine_config(config)
         if sidecar_folder is not None:
             self.settings.sidecar_folder = sidecar_folder
-        self.statusBar().showMessage("Settings saved" + (": the device changes at the next start." if device_changed
-                                                          else ", used from the next run on."), MESSAGE_MS)
+        self.statusBar().showMessage("Settings saved" + (": the device and backbone weights change at the next "
+                                                          "start." if restart_needed else ", used from the next run "
+                                                          "on."), MESSAGE_MS)
 
     def choose_image(self) -> None:
         patterns = " ".join(f"*{suffix}" for suffix in IMAGE_SUFFIXES)
@@ -436,6 +456,7 @@ class MainWindow(QMainWindow):
         return True
 
     def _scribbles_edited(self) -> None:
+        self.run_status.show_stale(self.document.prediction is not None)
         auto = self.actions.auto.isChecked()
         if auto or self.controller.busy:
             self.segment(quiet=True, warm=auto)  # a run in flight is stale now: supersede it
@@ -467,6 +488,7 @@ class MainWindow(QMainWindow):
         seconds = result.timings["total"]
         self.document.set_prediction(Prediction(result.labels, result.uncertainty, seconds))
         self.run_status.show_finished(seconds, result.device)
+        self.run_status.show_stale(False)
         extra = [w for w in result.warnings if w != self.controller.segmenter.stem.warning]
         self.statusBar().showMessage(" ".join(extra) or f"Segmented in {seconds:.1f} s: Enter accepts the "
                                      "prediction, U shows where it is unsure.", MESSAGE_MS)
@@ -490,8 +512,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Nothing to accept yet: segment first (R).", MESSAGE_MS)
             return
         self.canvas.set_target(MASK)
-        self.statusBar().showMessage("Prediction accepted: strokes now correct the mask; M paints scribbles again.",
-                                     MESSAGE_MS)
+        self.statusBar().showMessage("Prediction accepted: strokes now correct the mask; M switches back to "
+                                     "scribbles.", MESSAGE_MS)
 
     def _set_mask_editing(self, on: bool) -> None:
         if self.document is None:
@@ -537,6 +559,11 @@ class MainWindow(QMainWindow):
     def work_root(self) -> str | None:
         """Settings > Work folder, or None for the default (``<image folder>/gdc-seg``)."""
         return self.settings.sidecar_folder or None
+
+    def _show_target(self, target: str) -> None:
+        """The M button shows what strokes paint now, checked while they correct the mask."""
+        self._check_quietly(self.actions.edit_mask, target == MASK)
+        self.actions.edit_mask.setIconText(TARGET_TEXT[target])
 
     @staticmethod
     def _check_quietly(action, checked: bool) -> None:

@@ -18,19 +18,22 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
 from . import baselines, workfiles
-from .backbone import WEIGHTS_ENV, BackboneWeightsError, StemChoice, choose_stem
 from .config import CLASS_WEIGHTINGS, DEVICES, REFINEMENTS, SUPERPIXEL_RESOLUTIONS, SegmenterConfig
 from .evaluation import HUMAN, DatasetError, Sample, Scores, list_dataset, read_sample
 from .io import (IMAGE_SUFFIXES, ImageReadError, grey_to_uint8, overlay, read_image, read_label_map, write_image,
                  write_label_map)
 from .scribbles import NO_LABEL, ScribbleError, validate_scribbles
-from .segmenter import STAGES, Progress, SegmentationResult, Segmenter, resolve_device
 from .simulate import STYLES
+from .weights import WEIGHTS_ENV
+
+if TYPE_CHECKING:  # the torch-backed names: bound by import_engine() once the arguments are parsed
+    from .backbone import BackboneWeightsError, StemChoice, choose_stem
+    from .segmenter import STAGES, Progress, SegmentationResult, Segmenter, resolve_device
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 METHODS = ("gdc", *baselines.BASELINES)
@@ -356,7 +359,7 @@ def _batch_step(segmenter: Segmenter, image_path: Path, scribbles_path: Path, ar
 
 # ----------------------------------------------------------------------------------------------- eval
 
-Predictor = Callable[[np.ndarray, np.ndarray, Callable[[Progress], None]], tuple[np.ndarray, dict[str, float]]]
+Predictor = Callable[[np.ndarray, np.ndarray, Callable[["Progress"], None]], tuple[np.ndarray, dict[str, float]]]
 
 
 def make_predictor(args: argparse.Namespace, config: SegmenterConfig, warn: Warnings) -> tuple[Predictor, dict]:
@@ -505,6 +508,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
 COMMANDS = {"segment": cmd_segment, "batch": cmd_batch, "eval": cmd_eval}
 
 
+def import_engine() -> None:
+    """Bind the engine's torch-backed names in this module. :func:`main` calls it once the arguments are parsed,
+    so ``--help`` and usage errors answer at once instead of after torch's import (seconds)."""
+    global BackboneWeightsError, StemChoice, choose_stem, STAGES, Progress, SegmentationResult, Segmenter
+    global resolve_device
+    from .backbone import BackboneWeightsError, StemChoice, choose_stem
+    from .segmenter import STAGES, Progress, SegmentationResult, Segmenter, resolve_device
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one subcommand; ``argv`` starts at the subcommand (default: ``sys.argv[1:]``). Returns the exit status."""
     parser = build_parser()
@@ -512,6 +524,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     except SystemExit as exc:  # --help (0) or a usage error (2), already printed by argparse
         return int(exc.code or 0)
+    import_engine()
     try:
         return COMMANDS[args.command](args)
     except CliError as exc:

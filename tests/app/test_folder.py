@@ -91,7 +91,7 @@ def test_clicking_a_row_opens_that_image(qtbot, folder_window):
 
 def test_gdc_seg_folder_opens_the_folder(monkeypatch, qtbot, segmenter, folder):
     seen = {}
-    monkeypatch.setattr(gui, "create_segmenter", lambda config: segmenter)
+    monkeypatch.setattr(gui, "create_segmenter", lambda config, weights: segmenter)
 
     def fake_exec(self):
         QApplication.processEvents()
