@@ -26,8 +26,8 @@ from . import baselines
 from .backbone import WEIGHTS_ENV, BackboneWeightsError, StemChoice, choose_stem
 from .config import CLASS_WEIGHTINGS, DEVICES, REFINEMENTS, SUPERPIXEL_RESOLUTIONS, SegmenterConfig
 from .evaluation import DatasetError, Sample, Scores, list_dataset
-from .io import (IMAGE_SUFFIXES, ImageReadError, grey_to_uint8, overlay, read_image, read_label_map, write_image,
-                 write_label_map)
+from .io import (IMAGE_SUFFIXES, ImageReadError, fit_name, grey_to_uint8, overlay, pixel_limit, read_image,
+                 read_label_map, run_too_large, write_image, write_label_map)
 from .scribbles import NO_LABEL, ScribbleError, validate_scribbles
 from .segmenter import STAGES, Progress, SegmentationResult, Segmenter, resolve_device
 
@@ -90,6 +90,10 @@ def _run_options() -> argparse.ArgumentParser:
                        help=f"ImageNet MobileNetV2 weights file (default: ${WEIGHTS_ENV}, then torchvision's cache)")
     group.add_argument("--require-pretrained", action="store_true",
                        help="fail instead of using the untrained offline stem when no ImageNet weights are found")
+    group.add_argument("--max-pixels", type=int, metavar="N",
+                       help="refuse images larger than N pixels (width x height; each class beyond two counts a "
+                            "tenth more) instead of risking the machine's memory (default: $GDC_SEG_MAX_PIXELS, "
+                            "else 50000000)")
     return parser
 
 
@@ -169,8 +173,7 @@ class ProgressBar:
 
     def item(self, done: int, text: str) -> None:
         """Record that item ``done`` finished (or was skipped / failed) with a permanent line."""
-        self.stream.write(("\r\x1b[K" if self.live else "") + self._line(done, text) + "\n")
-        self.stream.flush()
+        say(("\r\x1b[K" if self.live else "") + self._line(done, text), self.stream)
 
 
 def load_stem(args: argparse.Namespace, warn: Warnings) -> StemChoice:
@@ -193,29 +196,43 @@ def make_segmenter(args: argparse.Namespace, config: SegmenterConfig, warn: Warn
     return Segmenter(config, stem=load_stem(args, warn))
 
 
-def load_inputs(image_path: Path, scribbles_path: Path) -> tuple[np.ndarray, np.ndarray]:
+def max_pixels(args: argparse.Namespace) -> int:
+    """The pixel limit of ``--max-pixels`` (else ``$GDC_SEG_MAX_PIXELS``, else the default); bad values are
+    CliErrors."""
+    try:
+        return pixel_limit(args.max_pixels)
+    except ValueError as exc:
+        raise CliError(f"invalid option value: {exc}") from None
+
+
+def load_inputs(image_path: Path, scribbles_path: Path, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Read an image ((H, W) or (H, W, 3) uint8) and its scribbles ((H, W) uint8) and check they fit together.
 
-    Raises :class:`CliError` naming the file: missing or unreadable, another size, fewer than two classes.
+    Raises :class:`CliError` naming the file: missing or unreadable, above the pixel ``limit`` (default:
+    :func:`io.pixel_limit`'s) alone or with its number of classes, another size, fewer than two classes.
     """
     try:
-        image = read_image(image_path)
-        scribbles = read_label_map(scribbles_path)
-    except ImageReadError as exc:
+        limit = pixel_limit(limit)
+        image = read_image(image_path, limit)
+        scribbles = read_label_map(scribbles_path, limit)
+    except (ImageReadError, ValueError) as exc:
         raise CliError(str(exc)) from None
     if min(image.shape[:2]) < 2:
-        raise CliError(f"{image_path}: image is too small ({image.shape[1]}x{image.shape[0]})")
+        raise CliError(f"{image_path}: image is too small ({image.shape[1]}x{image.shape[0]}; at least 2x2 pixels)")
     try:
-        validate_scribbles(scribbles, image.shape[:2])
+        classes = validate_scribbles(scribbles, image.shape[:2])
     except ScribbleError as exc:
         raise CliError(f"{scribbles_path}: {exc}") from None
+    reason = run_too_large(image.shape[1], image.shape[0], len(classes), limit)
+    if reason is not None:
+        raise CliError(f"{scribbles_path}: {reason}")
     return image, scribbles
 
 
 def find_scribbles(image_path: Path, scribbles_dir: Path) -> Path | None:
     """The scribble file of an image in a batch: ``<scribbles_dir>/<image stem>.png``, else the app's autosave
     name ``<image stem>_scribbles.png``; None when there is neither."""
-    for name in (f"{image_path.stem}.png", f"{image_path.stem}_scribbles.png"):
+    for name in (fit_name(image_path.stem, ".png"), fit_name(image_path.stem, "_scribbles.png")):
         candidate = scribbles_dir / name
         if candidate.is_file():
             return candidate
@@ -227,6 +244,27 @@ def list_images(folder: Path) -> list[Path]:
     if not folder.is_dir():
         raise CliError(f"{folder}: no such folder")
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def say(line: str, stream=None) -> None:
+    """Print one line to ``stream`` (default stdout). A file name the file system gave as bytes that do not decode
+    (Python keeps them as lone surrogates) is written back as those same bytes, so the printed path names the file."""
+    stream = stream or sys.stdout
+    text = line + "\n"
+    try:
+        stream.write(text)
+    except UnicodeEncodeError:
+        encoding = stream.encoding or "utf-8"
+        try:
+            data = text.encode(encoding, "surrogateescape")
+        except UnicodeEncodeError:
+            data = text.encode(encoding, "backslashreplace")
+        if hasattr(stream, "buffer"):
+            stream.flush()
+            stream.buffer.write(data)
+        else:
+            stream.write(data.decode(encoding, "replace"))
+    stream.flush()
 
 
 def format_timings(timings: dict[str, float]) -> str:
@@ -264,16 +302,20 @@ def cmd_segment(args: argparse.Namespace) -> int:
     """Segment one image; prints one summary line to stdout."""
     config = config_from_args(args)
     check_outputs((args.out, args.overlay, args.uncertainty), (args.image, args.scribbles))
-    image, scribbles = load_inputs(args.image, args.scribbles)
+    image, scribbles = load_inputs(args.image, args.scribbles, max_pixels(args))
     warn = Warnings()
     segmenter = make_segmenter(args, config, warn)
-    segmenter.set_image(image)
-    result = segmenter.run(scribbles)
+    try:
+        segmenter.set_image(image)
+        result = segmenter.run(scribbles)
+    except MemoryError:
+        raise CliError(f"{args.image}: not enough memory to segment this image (try a smaller --max-side or "
+                       f"fewer classes)") from None
     for message in result.warnings:
         warn(message)
     write_outputs(result, image, args.out, args.overlay, args.uncertainty)
     classes = ",".join(str(c) for c in result.classes)
-    print(f"{args.image}: classes {classes} on {result.device} | {format_timings(result.timings)} -> {args.out}")
+    say(f"{args.image}: classes {classes} on {result.device} | {format_timings(result.timings)} -> {args.out}")
     return EXIT_OK
 
 
@@ -287,13 +329,13 @@ def _stage_text(name: str) -> Callable[[Progress], str]:
 def _batch_one(segmenter: Segmenter, image_path: Path, scribbles_path: Path, args: argparse.Namespace,
                bar: ProgressBar, done: int, warn: Warnings) -> SegmentationResult:
     """Segment one batch image and write its outputs (CliError on bad input)."""
-    image, scribbles = load_inputs(image_path, scribbles_path)
+    image, scribbles = load_inputs(image_path, scribbles_path, args.pixel_limit)
     segmenter.set_image(image)
     text = _stage_text(image_path.name)
     result = segmenter.run(scribbles, on_progress=lambda progress: bar.draw(done, text(progress)))
     for message in result.warnings:
         warn(message)
-    name = f"{image_path.stem}.png"
+    name = fit_name(image_path.stem, ".png")
     write_outputs(result, image, args.out / name, args.overlay and args.overlay / name,
                   args.uncertainty and args.uncertainty / name)
     return result
@@ -310,13 +352,14 @@ def cmd_batch(args: argparse.Namespace) -> int:
     check_outputs((args.out, args.overlay, args.uncertainty), (args.images, args.scribbles))
     if not images:
         raise CliError(f"{args.images}: no images ({', '.join(IMAGE_SUFFIXES)})")
+    args.pixel_limit = max_pixels(args)
     warn = Warnings()
     segmenter = make_segmenter(args, config, warn)
     bar = ProgressBar(len(images))
     counts = {"done": 0, "skipped": 0, "failed": 0}
     started = time.perf_counter()
     for index, image_path in enumerate(images, start=1):
-        mask = args.out / f"{image_path.stem}.png"
+        mask = args.out / fit_name(image_path.stem, ".png")
         scribbles_path = find_scribbles(image_path, args.scribbles)
         if mask.exists():
             status, note = "skipped", f"{image_path.name}: skipped, mask exists ({mask})"
@@ -327,8 +370,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         counts[status] += 1
         bar.item(index, note)
     seconds = time.perf_counter() - started
-    print(f"batch {args.images}: {len(images)} images: {counts['done']} done, {counts['skipped']} skipped, "
-          f"{counts['failed']} failed in {seconds:.1f} s")
+    say(f"batch {args.images}: {len(images)} images: {counts['done']} done, {counts['skipped']} skipped, "
+        f"{counts['failed']} failed in {seconds:.1f} s")
     return EXIT_SOME_FAILED if counts["failed"] else EXIT_OK
 
 
@@ -339,8 +382,10 @@ def _batch_step(segmenter: Segmenter, image_path: Path, scribbles_path: Path, ar
         result = _batch_one(segmenter, image_path, scribbles_path, args, bar, done, warn)
     except CliError as exc:
         return "failed", f"FAILED {exc}"
+    except MemoryError:
+        return "failed", f"FAILED {image_path}: not enough memory to segment this image"
     except Exception as exc:  # one broken image must not stop the batch; the note says what happened
-        return "failed", f"FAILED {image_path}: {exc.__class__.__name__}: {exc}"
+        return "failed", f"FAILED {image_path}: the segmentation failed ({exc or 'no details'})"
     return "done", f"{image_path.name}: done in {result.timings['total']:.1f} s"
 
 

@@ -5,8 +5,10 @@ label, with the PASCAL VOC colours embedded so any viewer shows them in colour.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -15,11 +17,90 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
-Image.MAX_IMAGE_PIXELS = 400_000_000  # 24 MP photos and larger scans are normal input, not a decompression bomb
+MAX_PIXELS_ENV = "GDC_SEG_MAX_PIXELS"
+# The largest image (width x height) that is decoded. A two-class run on an image of this size peaks at about
+# 2.6 GB (measured: 24 MP, 2 classes 1.5 GB, 8 classes 2.1 GB; see run_cost); header-declared sizes above it are
+# refused before any pixel is decoded.
+DEFAULT_MAX_PIXELS = 50_000_000
+NAME_MAX = 255  # bytes in one file name on the usual file systems (ext4, XFS, btrfs, APFS, NTFS in UTF-16 units)
 
 
 class ImageReadError(ValueError):
-    """A file that is missing, unreadable, or not an image of a supported kind."""
+    """A file that is missing, unreadable, too large, or not an image of a supported kind."""
+
+
+def pixel_limit(max_pixels: int | None = None) -> int:
+    """The largest width x height to decode: ``max_pixels`` if given, else ``$GDC_SEG_MAX_PIXELS``, else
+    :data:`DEFAULT_MAX_PIXELS`. Raises ValueError for a value that is not a positive whole number."""
+    if max_pixels is None:
+        raw = os.environ.get(MAX_PIXELS_ENV, "").strip()
+        if not raw:
+            return DEFAULT_MAX_PIXELS
+        try:
+            max_pixels = int(raw)
+        except ValueError:
+            raise ValueError(f"{MAX_PIXELS_ENV}={raw!r} is not a whole number of pixels") from None
+    if max_pixels < 1:
+        raise ValueError(f"the pixel limit must be positive (got {max_pixels})")
+    return int(max_pixels)
+
+
+def too_large(width: int, height: int, limit: int) -> str | None:
+    """The reason an image of ``width`` x ``height`` is refused under ``limit`` pixels, or None when it is not."""
+    if width * height <= limit:
+        return None
+    return (f"{width}x{height} is {width * height / 1e6:.1f} MP, above the limit of {limit / 1e6:g} MP "
+            f"(set {MAX_PIXELS_ENV} or --max-pixels to raise it)")
+
+
+def run_too_large(width: int, height: int, classes: int, limit: int) -> str | None:
+    """The reason a run on a ``width`` x ``height`` image with ``classes`` scribbled classes is refused, or None.
+
+    A run keeps (classes, H, W) float32 probabilities at full size besides about 35 bytes a pixel of its own
+    (measured peaks at 24 MP: 1.5 GB with 2 classes, 2.1 GB with 8), so each class beyond two costs about a tenth
+    of a two-class run: the run counts as width x height x (1 + (classes - 2) / 10) pixels against ``limit``.
+    """
+    cost = width * height * (1 + max(classes - 2, 0) / 10)
+    if cost <= limit:
+        return None
+    return (f"{width}x{height} with {classes} classes needs the memory of a {cost / 1e6:.1f} MP two-class run, "
+            f"above the limit of {limit / 1e6:g} MP (set {MAX_PIXELS_ENV} or --max-pixels to raise it)")
+
+
+@contextmanager
+def _open_checked(path: Path, limit: int, what: str) -> Iterator[Image.Image]:
+    """Open ``path`` lazily, refuse it from its header size above ``limit`` pixels, and turn every decoder failure
+    into :class:`ImageReadError` (one line naming the file and the reason, no decoder class names)."""
+    if not path.is_file():
+        raise ImageReadError(f"{path}: no such file")
+    if Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS < limit:
+        Image.MAX_IMAGE_PIXELS = limit  # Pillow's own bomb check then fires only above 2 x limit, refused below
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit is checked instead
+            with Image.open(path) as opened:
+                reason = too_large(*opened.size, limit)
+                if reason is not None:
+                    raise ImageReadError(f"{path}: {reason}")
+                if min(opened.size) < 1:
+                    raise ImageReadError(f"{path}: the {what} declares no pixels ({opened.width}x{opened.height})")
+                opened.load()
+                yield opened
+    except ImageReadError:
+        raise
+    except Image.DecompressionBombError:
+        raise ImageReadError(f"{path}: declares more than {2 * limit / 1e6:g} MP, above the limit of "
+                             f"{limit / 1e6:g} MP (set {MAX_PIXELS_ENV} or --max-pixels to raise it)") from None
+    except UnidentifiedImageError:
+        raise ImageReadError(f"{path}: not a PNG, JPEG, BMP, TIFF or WebP {what}") from None
+    except MemoryError:
+        raise ImageReadError(f"{path}: not enough memory to decode this {what}") from None
+    except OSError as exc:
+        if exc.filename is not None or exc.strerror:  # the file system's answer (permission denied, I/O error)
+            raise ImageReadError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        raise ImageReadError(f"{path}: damaged {what} data ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 - decoders raise many kinds on malformed data; each is the file's fault
+        raise ImageReadError(f"{path}: damaged {what} data ({exc or 'malformed'})") from None
 
 
 def voc_palette() -> np.ndarray:
@@ -36,20 +117,21 @@ def voc_palette() -> np.ndarray:
     return palette
 
 
-def read_image(path: str | os.PathLike) -> np.ndarray:
+def read_image(path: str | os.PathLike, max_pixels: int | None = None) -> np.ndarray:
     """Read an image file as (H, W) uint8 grey or (H, W, 3) uint8 RGB (alpha and palettes resolved).
 
-    16-bit greys are scaled to 8 bits. Raises :class:`ImageReadError` naming the file and the problem.
+    16-bit greys are scaled to 8 bits. Images larger than :func:`pixel_limit` (``max_pixels``) are refused from
+    their header, before decoding. Raises :class:`ImageReadError` naming the file and the problem.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ImageReadError(f"{path}: no such file")
     try:
-        with Image.open(path) as opened:
-            opened.load()
-            image = opened
+        limit = pixel_limit(max_pixels)
+    except ValueError as exc:
+        raise ImageReadError(f"{path}: {exc}") from None
+    with _open_checked(path, limit, "image") as image:
+        try:
             if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-                array = np.asarray(image, dtype=np.float64)
+                array = np.asarray(image, dtype=np.float32)
                 top = 65535.0 if array.max() > 255 else 255.0
                 return np.clip(array / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
             if image.mode == "L":
@@ -57,23 +139,47 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
             if image.mode in ("LA",):
                 return np.asarray(image.convert("L"), dtype=np.uint8).copy()
             return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise ImageReadError(f"{path}: not a readable image ({exc.__class__.__name__}: {exc})") from exc
+        except MemoryError:
+            raise ImageReadError(f"{path}: not enough memory to convert this image") from None
+        except (OSError, ValueError) as exc:
+            raise ImageReadError(f"{path}: cannot convert its pixels ({image.mode}: {exc})") from None
 
 
-def read_label_map(path: str | os.PathLike) -> np.ndarray:
-    """Read an 8-bit label PNG (palette or grey) as (H, W) uint8 values, not colours."""
+def read_label_map(path: str | os.PathLike, max_pixels: int | None = None) -> np.ndarray:
+    """Read an 8-bit label PNG (palette or grey) as (H, W) uint8 values, not colours (size limit as
+    :func:`read_image`)."""
     path = Path(path)
-    if not path.is_file():
-        raise ImageReadError(f"{path}: no such file")
     try:
-        with Image.open(path) as image:
-            image.load()
-            if image.mode not in ("P", "L"):
-                raise ImageReadError(f"{path}: a label map must be an 8-bit palette or grey PNG (found mode {image.mode})")
-            return np.asarray(image, dtype=np.uint8).copy()
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise ImageReadError(f"{path}: not a readable label map ({exc.__class__.__name__})") from exc
+        limit = pixel_limit(max_pixels)
+    except ValueError as exc:
+        raise ImageReadError(f"{path}: {exc}") from None
+    with _open_checked(path, limit, "label map") as image:
+        if image.mode not in ("P", "L"):
+            raise ImageReadError(f"{path}: a label map must be an 8-bit palette or grey PNG (found mode {image.mode})")
+        return np.asarray(image, dtype=np.uint8).copy()
+
+
+def fit_name(stem: str, tail: str = "", limit: int = NAME_MAX) -> str:
+    """``stem + tail`` as one file name of at most ``limit`` bytes in the file system's encoding.
+
+    A name that fits is returned unchanged (names round-trip as the file system gives them, undecodable bytes
+    included). A longer one keeps ``tail``, the start of ``stem`` cut at a character boundary, and ``~`` plus 8 hex
+    digits of the whole stem's SHA-1, so different long stems still get different names.
+    """
+    if len(os.fsencode(stem + tail)) <= limit:
+        return stem + tail
+    digest = "~" + hashlib.sha1(os.fsencode(stem)).hexdigest()[:8]
+    budget = limit - len(os.fsencode(tail + digest))
+    if budget < 0:
+        raise ValueError(f"no name of {limit} bytes can end in {tail!r}")
+    kept, used = [], 0
+    for character in stem:
+        size = len(os.fsencode(character))
+        if used + size > budget:
+            break
+        kept.append(character)
+        used += size
+    return "".join(kept) + digest + tail
 
 
 @contextmanager
@@ -84,7 +190,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # "." + name + "." + 8 random characters + ".tmp" must itself be a valid name
+    handle, temp_name = tempfile.mkstemp(prefix=f".{fit_name(path.name, '', NAME_MAX - 14)}.", suffix=".tmp",
+                                         dir=path.parent)
     os.close(handle)
     temp = Path(temp_name)
     umask = os.umask(0)
