@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from gdc_core import NO_LABEL
-from gdc_core.io import ImageReadError, atomic_path, overlay, read_label_map, write_image, write_label_map
+from gdc_core.io import (ImageReadError, atomic_path, fit_stem, overlay, read_label_map, write_image,
+                         write_label_map)
 
 from .palette import MAX_CLASSES, LabelClass, colour_table
 
@@ -30,7 +31,8 @@ class WorkFileError(ValueError):
 
 @dataclass(frozen=True)
 class WorkPaths:
-    """The files of one image's work: ``folder`` / ``<stem>_mask.png`` and friends."""
+    """The files of one image's work: ``folder`` / ``<stem>_mask.png`` and friends (a stem too long for that is
+    shortened, the same way for every file: :func:`gdc_core.io.fit_stem`)."""
 
     folder: Path
     stem: str
@@ -43,19 +45,19 @@ class WorkPaths:
 
     @property
     def mask(self) -> Path:
-        return self.folder / f"{self.stem}_mask.png"
+        return self.folder / f"{fit_stem(self.stem)}_mask.png"
 
     @property
     def overlay(self) -> Path:
-        return self.folder / f"{self.stem}_overlay.png"
+        return self.folder / f"{fit_stem(self.stem)}_overlay.png"
 
     @property
     def scribbles(self) -> Path:
-        return self.folder / f"{self.stem}_scribbles.png"
+        return self.folder / f"{fit_stem(self.stem)}_scribbles.png"
 
     @property
     def classes(self) -> Path:
-        return self.folder / f"{self.stem}_classes.json"
+        return self.folder / f"{fit_stem(self.stem)}_classes.json"
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from gdc_core.io import IMAGE_SUFFIXES, atomic_path, write_label_map
+from gdc_core.io import IMAGE_SUFFIXES, atomic_path, fit_stem, write_label_map
 
 from .exporting import WorkFileError, WorkPaths, load_classes, load_label_layer, save_classes
 from .palette import LabelClass, colour_table
@@ -98,7 +98,7 @@ class FolderSession:
         return WorkPaths.beside(image, self.sidecar)
 
     def export_marker(self, image: str | Path) -> Path:
-        return self.sidecar / f"{Path(image).stem}.exported"
+        return self.sidecar / f"{fit_stem(Path(image).stem)}.exported"
 
     def status(self, image: str | Path) -> str:
         paths = self.work_paths(image)

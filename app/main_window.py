@@ -204,15 +204,19 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
 
     # ---- images and files -----------------------------------------------------------------------------------
-    def open_image(self, path: str | Path) -> bool:
-        """Open an image and resume its saved work; on failure a message is shown and nothing changes."""
+    def open_image(self, path: str | Path, failures: list[str] | None = None) -> bool:
+        """Open an image and resume its saved work; on failure a message is shown (or, given ``failures``, the
+        reason is appended there) and nothing changes."""
         if not self._confirm_leave():
             return False
         session = self.folder_session if self.folder_session and self.folder_session.index_of(path) >= 0 else None
         try:
             document, warning = open_document(path, self.palette, session.sidecar if session else None)
-        except ImageReadError as exc:
-            QMessageBox.warning(self, "Cannot open image", str(exc))
+        except (ImageReadError, OSError) as exc:
+            if failures is None:
+                QMessageBox.warning(self, "Cannot open image", str(exc))
+            else:
+                failures.append(str(exc))
             return False
         self.set_document(document)
         self.autosave.attach(document, session.sidecar if session else None)
@@ -265,7 +269,7 @@ class MainWindow(QMainWindow):
         self.file_list.set_session(session)
         self.images_dock.show()
         first = session.neighbour(None, +1, unfinished_only=True) or session.images[0]
-        opened = self.open_image(first)
+        opened = self._open_readable(first, +1)
         self._update_enabled()
         return opened
 
@@ -285,7 +289,23 @@ class MainWindow(QMainWindow):
         if target is None:
             self.statusBar().showMessage("No next image." if step > 0 else "No previous image.", MESSAGE_MS)
             return False
-        return self.open_image(target)
+        return self._open_readable(target, step)
+
+    def _open_readable(self, target: Path, step: int) -> bool:
+        """Open ``target`` or, when it cannot be read, the first image after it (in the folder's direction ``step``,
+        the list's filter applied) that can; one message then names the images passed over and why."""
+        failures: list[str] = []
+        while target is not None:
+            tried = len(failures)
+            if self.open_image(target, failures):
+                break
+            if len(failures) == tried:  # not unreadable: the user chose to stay on the current image
+                return False
+            target = self.folder_session.neighbour(target, step, self.file_list.unfinished_only.isChecked())
+        if failures:
+            QMessageBox.warning(self, "Cannot open image", "\n".join(failures)
+                                + ("\n\nSkipped." if target is not None else "\n\nNo readable image after it."))
+        return target is not None
 
     def choose_export_folder(self) -> None:
         if self.folder_session is None:

@@ -26,7 +26,7 @@ from . import baselines
 from .backbone import WEIGHTS_ENV, BackboneWeightsError, StemChoice, choose_stem
 from .config import CLASS_WEIGHTINGS, DEVICES, REFINEMENTS, SUPERPIXEL_RESOLUTIONS, SegmenterConfig
 from .evaluation import DatasetError, Sample, Scores, list_dataset
-from .io import (IMAGE_SUFFIXES, ImageReadError, fit_name, grey_to_uint8, overlay, pixel_limit, read_image,
+from .io import (IMAGE_SUFFIXES, ImageReadError, fit_name, fit_stem, grey_to_uint8, overlay, pixel_limit, read_image,
                  read_label_map, run_too_large, write_image, write_label_map)
 from .scribbles import NO_LABEL, ScribbleError, validate_scribbles
 from .segmenter import STAGES, Progress, SegmentationResult, Segmenter, resolve_device
@@ -232,7 +232,7 @@ def load_inputs(image_path: Path, scribbles_path: Path, limit: int | None = None
 def find_scribbles(image_path: Path, scribbles_dir: Path) -> Path | None:
     """The scribble file of an image in a batch: ``<scribbles_dir>/<image stem>.png``, else the app's autosave
     name ``<image stem>_scribbles.png``; None when there is neither."""
-    for name in (fit_name(image_path.stem, ".png"), fit_name(image_path.stem, "_scribbles.png")):
+    for name in (fit_name(image_path.stem, ".png"), f"{fit_stem(image_path.stem)}_scribbles.png"):
         candidate = scribbles_dir / name
         if candidate.is_file():
             return candidate

@@ -182,6 +182,16 @@ def fit_name(stem: str, tail: str = "", limit: int = NAME_MAX) -> str:
     return "".join(kept) + digest + tail
 
 
+STEM_RESERVE = 32  # bytes kept free after a fitted stem for the endings derived from it (``_scribbles.png``, ...)
+
+
+def fit_stem(stem: str, reserve: int = STEM_RESERVE) -> str:
+    """An image's stem shortened (as :func:`fit_name` does) so that it plus any ending of up to ``reserve`` bytes is
+    a valid file name: every file named after one image shares this one stem, so each can be found from another.
+    Stems that leave room are returned unchanged."""
+    return fit_name(stem, "", NAME_MAX - reserve)
+
+
 @contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it replaces ``path`` in one rename.
