@@ -22,6 +22,10 @@ MAX_PIXELS_ENV = "GDC_SEG_MAX_PIXELS"
 # 2.6 GB (measured: 24 MP, 2 classes 1.5 GB, 8 classes 2.1 GB; see run_cost); header-declared sizes above it are
 # refused before any pixel is decoded.
 DEFAULT_MAX_PIXELS = 50_000_000
+# A JPEG spends some bits on every 8x8 block: a uniform 7000x7000 image takes 570-770 KB at any quality (64-85
+# pixels a byte). Far more pixels a byte than this means data too short for its header (the decoder would fill
+# the missing part with grey instead of failing).
+JPEG_PIXELS_PER_BYTE = 10_000
 NAME_MAX = 255  # bytes in one file name on the usual file systems (ext4, XFS, btrfs, APFS, NTFS in UTF-16 units)
 
 
@@ -77,11 +81,14 @@ def _open_checked(path: Path, limit: int, what: str) -> Iterator[Image.Image]:
         Image.MAX_IMAGE_PIXELS = limit  # Pillow's own bomb check then fires only above 2 x limit, refused below
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit is checked instead
+            warnings.simplefilter("ignore")  # decoder chatter (bomb warnings: our limit is checked instead)
             with Image.open(path) as opened:
                 reason = too_large(*opened.size, limit)
                 if reason is not None:
                     raise ImageReadError(f"{path}: {reason}")
+                if opened.format == "JPEG" and opened.width * opened.height > JPEG_PIXELS_PER_BYTE * path.stat().st_size:
+                    raise ImageReadError(f"{path}: declares {opened.width}x{opened.height} pixels in only "
+                                         f"{path.stat().st_size} bytes: a damaged JPEG or a decompression bomb")
                 if min(opened.size) < 1:
                     raise ImageReadError(f"{path}: the {what} declares no pixels ({opened.width}x{opened.height})")
                 opened.load()

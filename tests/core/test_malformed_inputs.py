@@ -1,0 +1,211 @@
+"""The malformed-input corpus (tests/malformed_corpus.py) through the library's loaders, ``gdc-seg segment`` and
+``gdc-seg batch``: a result or one line with a reason (exit 2 / a FAILED line), never a traceback, never unbounded
+memory, and good neighbours in a batch always processed."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import gdc_core.backbone
+from gdc_core.backbone import WEIGHTS_ENV
+from gdc_core.cli import main
+from gdc_core.io import MAX_PIXELS_ENV, ImageReadError, fit_name, fit_stem, read_image, read_label_map
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from malformed_corpus import EITHER, IMAGE, OK, REFUSED, SCRIBBLES, Case, cases  # noqa: E402
+
+TINY = ["--steps", "2", "--samples", "2", "--pixels-per-step", "64", "--superpixel-resolution", "features",
+        "--device", "cpu", "--refine", "none"]
+CASES = cases()
+CLASS_NAME = re.compile(r"\b[A-Z]\w*(Error|Exception|Warning)\b|Traceback")
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch):
+    """No weights variable and no torchvision cache or download: the untrained stem; the default pixel limit."""
+    monkeypatch.delenv(WEIGHTS_ENV, raising=False)
+    monkeypatch.delenv(MAX_PIXELS_ENV, raising=False)
+    monkeypatch.setattr(gdc_core.backbone, "_torchvision_state", lambda allow_download: None)
+
+
+def one_reason(text: str, path_name: str) -> None:
+    """``text`` is one line that names the file and gives a reason without exception class names."""
+    assert "\n" not in text.strip(), text
+    assert path_name in text or os.fsencode(path_name).decode("utf-8", "replace") in text, text
+    assert not CLASS_NAME.search(text), text
+
+
+def test_the_corpus_is_deterministic_and_covers_every_class_of_the_issue():
+    again = cases()
+    assert [(c.name, c.image, c.scribbles) for c in again] == [(c.name, c.image, c.scribbles) for c in CASES]
+    groups = {c.group for c in CASES}
+    assert groups == {"bomb", "truncated", "corrupt", "garbage", "valid", "tiny", "scribbles", "names"}
+    assert len(CASES) >= 300
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name.encode("ascii", "backslashreplace").decode()[:60])
+def test_loaders_return_an_array_or_refuse_with_a_reason(case: Case, tmp_path):
+    image_path, scribbles_path = case.write(tmp_path)
+    for path, read in ((image_path, read_image), (scribbles_path, read_label_map)):
+        odd = (case.target == IMAGE) == (path == image_path)
+        try:
+            array = read(path)
+        except ImageReadError as exc:
+            one_reason(str(exc), path.name)
+            assert odd, f"a good file refused: {exc}"
+            continue
+        assert array.dtype == np.uint8 and array.ndim in (2, 3)
+        if odd and case.group in ("bomb", "garbage") and case.expect == REFUSED:
+            pytest.fail(f"{path.name} was decoded ({array.shape}) instead of refused")
+        if case.shape is not None and case.expect == OK:
+            assert array.shape[:2] == case.shape
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name.encode("ascii", "backslashreplace").decode()[:60])
+def test_segment_writes_a_mask_or_exits_2_with_one_line(case: Case, tmp_path, capfdbinary):
+    image_path, scribbles_path = case.write(tmp_path / "in")
+    out = tmp_path / "out" / fit_name(case.name, ".png")
+    status = main(["segment", str(image_path), "--scribbles", str(scribbles_path), "--out", str(out), *TINY])
+    captured = capfdbinary.readouterr()
+    err = os.fsdecode(captured.err)
+    errors = [line for line in err.splitlines() if not line.startswith("WARNING:")]
+    assert status in {OK: (0,), REFUSED: (2,), EITHER: (0, 2)}[case.expect], err
+    if status == 0:
+        assert not errors, err
+        assert captured.out.count(b" -> ") == 1 and b": classes " in captured.out  # bytes: test_an_undecodable_...
+        with Image.open(out) as mask:
+            if case.shape is not None:
+                assert (mask.height, mask.width) == case.shape
+    else:
+        assert len(errors) == 1 and errors[0].startswith("gdc-seg segment: error: "), err
+        one_reason(errors[0], "")
+        named = [p.name for p in (image_path, scribbles_path) if str(p) in errors[0]]
+        odd = image_path if case.target == IMAGE else scribbles_path
+        assert named == [odd.name] or (case.expect == EITHER and named), errors[0]  # a damaged image may decode to
+        assert not out.exists()                                                     # another size than its strokes
+
+
+def test_batch_processes_every_good_image_and_gives_each_bad_one_a_reason(tmp_path, capfdbinary):
+    images, scribbles, out = tmp_path / "images", tmp_path / "scribbles", tmp_path / "masks"
+    scribbles.mkdir(parents=True)
+    good = [Case(f"good_{i}", "good", IMAGE, c.image, "png", c.scribbles, OK, c.shape)
+            for i, c in enumerate([c for c in CASES if c.group == "valid" and c.image_suffix == "png"][:3])]
+    chosen = [c for c in CASES if c.group != "valid"]  # every odd case once, the valid ones by their good copies
+    everything = good[:1] + chosen[: len(chosen) // 2] + good[1:2] + chosen[len(chosen) // 2:] + good[2:]
+    for case in everything:
+        image_path, scribbles_path = case.write(images)
+        scribbles_path.rename(scribbles / fit_name(Path(case.image_name).stem, ".png"))
+    status = main(["batch", str(images), "--scribbles", str(scribbles), "--out", str(out), *TINY])
+    raw = capfdbinary.readouterr()
+    captured = type(raw)(os.fsdecode(raw.out), os.fsdecode(raw.err))
+    assert status == 1, captured.err
+    assert "Traceback" not in captured.err
+    done = {p.stem for p in out.iterdir()}
+    for case in good:
+        assert case.name in done
+    failed_lines = [line for line in captured.err.splitlines() if "FAILED" in line]
+    for case in everything:
+        stem = Path(case.image_name).stem
+        mine = [line for line in failed_lines if f"/{case.image_name}:" in line or f"/{case.scribbles_name}" in line
+                or f"{stem}.png:" in line]
+        if case.expect == OK:
+            assert fit_name(stem, ".png")[:-4] in done, (case.name, mine)
+        elif case.expect == REFUSED:
+            assert len(mine) == 1 and fit_name(stem, ".png")[:-4] not in done, case.name
+            one_reason(mine[0].split("FAILED ", 1)[1], "")
+    summary = captured.out.strip().splitlines()[-1]
+    assert f"{len(everything)} images: {len(done)} done, 0 skipped, {len(failed_lines)} failed" in summary
+
+
+def test_pixel_limit_is_configurable_and_counts_the_classes(tmp_path, monkeypatch, capsys):
+    case = next(c for c in CASES if c.name == "scribbles_noise_20_classes")
+    image_path, scribbles_path = case.write(tmp_path)
+    pixels = case.shape[0] * case.shape[1]
+    arguments = ["segment", str(image_path), "--scribbles", str(scribbles_path), "--out", str(tmp_path / "m.png"),
+                 *TINY]
+    assert main([*arguments, "--max-pixels", str(pixels - 1)]) == 2  # the image alone is too large
+    assert "--max-pixels" in capsys.readouterr().err
+    assert main([*arguments, "--max-pixels", str(pixels)]) == 2  # 20 classes cost 2.8 times a two-class run
+    assert "20 classes" in capsys.readouterr().err
+    assert main([*arguments, "--max-pixels", str(int(pixels * 2.8) + 1)]) == 0
+    monkeypatch.setenv(MAX_PIXELS_ENV, str(pixels - 1))
+    assert main(arguments) == 2
+    monkeypatch.setenv(MAX_PIXELS_ENV, "lots")
+    assert main(arguments) == 2
+    assert f"{MAX_PIXELS_ENV}='lots'" in capsys.readouterr().err
+    monkeypatch.setenv(MAX_PIXELS_ENV, "200000000")  # above Pillow's own bomb limit: ours decides, from the header
+    bomb = next(c for c in CASES if c.name == "bomb_png_20000x20000_c2")
+    bomb_path, _ = bomb.write(tmp_path)
+    with pytest.raises(ImageReadError, match="20000x20000 is 400.0 MP, above the limit of 200 MP"):
+        read_image(bomb_path)
+
+
+def test_derived_names_fit_and_keep_undecodable_bytes(tmp_path):
+    odd = os.fsdecode(b"caf\xe9")
+    assert fit_name(odd, "_mask.png") == odd + "_mask.png"  # fits: unchanged, bytes and all
+    long = "é" * 200  # 400 bytes
+    fitted = fit_name(long, "_scribbles.png")
+    assert len(os.fsencode(fitted)) <= 255 and fitted.endswith("_scribbles.png") and fitted.startswith("é" * 100)
+    assert fit_name(long + "x", "_scribbles.png") != fitted  # different long stems, different names
+    assert fit_stem(long) + "_classes.json" == fit_name(fit_stem(long), "_classes.json")  # one stem for all files
+    (tmp_path / fitted).write_bytes(b"")  # the file system takes it
+
+
+def test_an_undecodable_file_name_is_printed_as_its_bytes(tmp_path, capfdbinary):
+    case = next(c for c in CASES if c.name == os.fsdecode(b"caf\xe9_\xff\xfe"))
+    image_path, scribbles_path = case.write(tmp_path)
+    out = tmp_path / os.fsdecode(b"mask_\xe9.png")
+    script = textwrap.dedent(f"""
+        import sys, gdc_core.backbone
+        gdc_core.backbone._torchvision_state = lambda allow_download: None
+        from gdc_core.cli import main
+        sys.exit(main(sys.argv[1:]))
+    """)
+    environment = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    environment.pop(WEIGHTS_ENV, None)
+    done = subprocess.run([sys.executable, "-c", script, "segment", os.fsencode(image_path), "--scribbles",
+                           os.fsencode(scribbles_path), "--out", os.fsencode(out), *TINY],
+                          capture_output=True, env=environment, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert b"Traceback" not in done.stderr
+    assert done.stdout.startswith(os.fsencode(image_path) + b": classes 0,1")
+    assert done.stdout.rstrip().endswith(os.fsencode(out))
+    assert out.is_file()
+
+
+def test_bombs_stay_within_3_gb_of_memory(tmp_path):
+    """Every bomb and huge header in one process, capped at 3 GB of data: refused from the header, so the cap is
+    never approached (before, a 0.7 KB JPEG declaring 30000x20000 took more than 8 GB)."""
+    paths = []
+    for case in (c for c in CASES if c.group == "bomb"):
+        image_path, scribbles_path = case.write(tmp_path / "bombs")
+        paths.append((str(image_path), str(scribbles_path)))
+    script = textwrap.dedent(f"""
+        import resource, sys
+        resource.setrlimit(resource.RLIMIT_DATA, (3 << 30, 3 << 30))
+        import gdc_core.backbone
+        gdc_core.backbone._torchvision_state = lambda allow_download: None
+        from gdc_core.cli import main
+        statuses = [main(["segment", image, "--scribbles", scribbles, "--out", image + ".mask.png", "--device", "cpu"])
+                    for image, scribbles in {paths!r}]
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(statuses.count(2), len(statuses), int(peak_mb))
+    """)
+    environment = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    environment.pop(WEIGHTS_ENV, None)
+    environment.pop(MAX_PIXELS_ENV, None)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=environment,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    refused, total, peak_mb = map(int, done.stdout.split())
+    assert refused == total == len(paths)
+    assert peak_mb < 3 * 1024
+    assert "Traceback" not in done.stderr
