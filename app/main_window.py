@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, Q
                                QSpinBox, QToolBar)
 
 from gdc_core import Segmenter, SegmenterConfig
+from gdc_core.images import too_small
 from gdc_core.io import IMAGE_SUFFIXES, ImageReadError
 
 from .actions import TextEntryKeyGuard, build_actions
@@ -212,6 +213,9 @@ class MainWindow(QMainWindow):
         session = self.folder_session if self.folder_session and self.folder_session.index_of(path) >= 0 else None
         try:
             document, warning = open_document(path, self.palette, session.sidecar if session else None)
+            small = too_small(document.shape[1], document.shape[0])
+            if small is not None:
+                raise ImageReadError(f"{path}: {small}")
         except (ImageReadError, OSError) as exc:
             if failures is None:
                 QMessageBox.warning(self, "Cannot open image", str(exc))

@@ -26,6 +26,7 @@ from . import baselines
 from .backbone import WEIGHTS_ENV, BackboneWeightsError, StemChoice, choose_stem
 from .config import CLASS_WEIGHTINGS, DEVICES, REFINEMENTS, SUPERPIXEL_RESOLUTIONS, SegmenterConfig
 from .evaluation import DatasetError, Sample, Scores, list_dataset
+from .images import too_small
 from .io import (IMAGE_SUFFIXES, ImageReadError, fit_name, fit_stem, grey_to_uint8, overlay, pixel_limit, read_image,
                  read_label_map, run_too_large, write_image, write_label_map)
 from .scribbles import NO_LABEL, ScribbleError, validate_scribbles
@@ -217,8 +218,9 @@ def load_inputs(image_path: Path, scribbles_path: Path, limit: int | None = None
         scribbles = read_label_map(scribbles_path, limit)
     except (ImageReadError, ValueError) as exc:
         raise CliError(str(exc)) from None
-    if min(image.shape[:2]) < 2:
-        raise CliError(f"{image_path}: image is too small ({image.shape[1]}x{image.shape[0]}; at least 2x2 pixels)")
+    small = too_small(image.shape[1], image.shape[0])
+    if small is not None:
+        raise CliError(f"{image_path}: {small}")
     try:
         classes = validate_scribbles(scribbles, image.shape[:2])
     except ScribbleError as exc:

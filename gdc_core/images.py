@@ -5,6 +5,16 @@ import cv2
 import numpy as np
 
 
+MIN_SIDE = 2  # pixels: the smallest height and width a segmentation works on
+
+
+def too_small(width: int, height: int) -> str | None:
+    """The reason a ``width`` x ``height`` image cannot be segmented, or None when it can."""
+    if min(width, height) >= MIN_SIDE:
+        return None
+    return f"{width}x{height} pixels is too small to segment (at least {MIN_SIDE}x{MIN_SIDE})"
+
+
 def as_rgb_uint8(image: np.ndarray) -> np.ndarray:
     """Any supported image array -> (H, W, 3) uint8 RGB.
 
@@ -18,8 +28,9 @@ def as_rgb_uint8(image: np.ndarray) -> np.ndarray:
         array = np.repeat(array[..., None], 3, axis=2)
     if array.ndim != 3 or array.shape[2] not in (3, 4):
         raise ValueError(f"expected an (H, W), (H, W, 3) or (H, W, 4) image, got shape {array.shape}")
-    if min(array.shape[:2]) < 2:
-        raise ValueError(f"image is too small ({array.shape[1]}x{array.shape[0]})")
+    reason = too_small(array.shape[1], array.shape[0])
+    if reason is not None:
+        raise ValueError(reason)
     array = array[..., :3]
     if array.dtype == np.uint8:
         return np.ascontiguousarray(array)
