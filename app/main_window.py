@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, Q
                                QSpinBox, QToolBar)
 
 from gdc_core import Segmenter, SegmenterConfig
-from gdc_core.images import too_small
-from gdc_core.io import IMAGE_SUFFIXES, ImageReadError
+from gdc_core.images import run_too_large, too_small
+from gdc_core.io import IMAGE_SUFFIXES, ImageReadError, pixel_limit
 
 from .actions import TextEntryKeyGuard, build_actions
 from .autosave import Autosave, UnsavedMarker
@@ -437,6 +437,11 @@ class MainWindow(QMainWindow):
         if len(self.document.scribbled_classes()) < 2:
             if not quiet:
                 self.statusBar().showMessage("Paint strokes of at least two classes, then segment (R).", MESSAGE_MS)
+            return False
+        too_large = run_too_large(self.document.shape, len(self.document.scribbled_classes()), self.config.max_side,
+                                  self.config.samples, pixel_limit())
+        if too_large is not None:  # the run would risk the machine's memory
+            self.statusBar().showMessage(f"Not segmented: {too_large}", 2 * MESSAGE_MS)
             return False
         self.canvas.set_target(SCRIBBLES)  # the result must be visible
         self.controller.submit(SegmentationJob(self.document.key, self.document.image,

@@ -26,9 +26,9 @@ from . import baselines
 from .backbone import WEIGHTS_ENV, BackboneWeightsError, StemChoice, choose_stem
 from .config import CLASS_WEIGHTINGS, DEVICES, REFINEMENTS, SUPERPIXEL_RESOLUTIONS, SegmenterConfig
 from .evaluation import DatasetError, Sample, Scores, list_dataset
-from .images import too_small
+from .images import run_too_large, too_small
 from .io import (IMAGE_SUFFIXES, ImageReadError, fit_name, fit_stem, grey_to_uint8, overlay, pixel_limit, read_image,
-                 read_label_map, run_too_large, write_image, write_label_map)
+                 read_label_map, write_image, write_label_map)
 from .scribbles import NO_LABEL, ScribbleError, validate_scribbles
 from .segmenter import STAGES, Progress, SegmentationResult, Segmenter, resolve_device
 
@@ -92,9 +92,9 @@ def _run_options() -> argparse.ArgumentParser:
     group.add_argument("--require-pretrained", action="store_true",
                        help="fail instead of using the untrained offline stem when no ImageNet weights are found")
     group.add_argument("--max-pixels", type=int, metavar="N",
-                       help="refuse images larger than N pixels (width x height; each class beyond two counts a "
-                            "tenth more) instead of risking the machine's memory (default: $GDC_SEG_MAX_PIXELS, "
-                            "else 50000000)")
+                       help="refuse images larger than N pixels (width x height), and runs that need more memory "
+                            "than a two-class run on N pixels (many classes), instead of risking the machine's "
+                            "memory (default: $GDC_SEG_MAX_PIXELS, else 50000000: peaks of about 2.6 GB)")
     return parser
 
 
@@ -206,12 +206,15 @@ def max_pixels(args: argparse.Namespace) -> int:
         raise CliError(f"invalid option value: {exc}") from None
 
 
-def load_inputs(image_path: Path, scribbles_path: Path, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def load_inputs(image_path: Path, scribbles_path: Path, limit: int | None = None,
+                config: SegmenterConfig | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Read an image ((H, W) or (H, W, 3) uint8) and its scribbles ((H, W) uint8) and check they fit together.
 
     Raises :class:`CliError` naming the file: missing or unreadable, above the pixel ``limit`` (default:
-    :func:`io.pixel_limit`'s) alone or with its number of classes, another size, fewer than two classes.
+    :func:`io.pixel_limit`'s) alone or, run with ``config`` (default: the defaults), with its classes; another size,
+    fewer than two classes.
     """
+    config = config or SegmenterConfig()
     try:
         limit = pixel_limit(limit)
         image = read_image(image_path, limit)
@@ -225,7 +228,7 @@ def load_inputs(image_path: Path, scribbles_path: Path, limit: int | None = None
         classes = validate_scribbles(scribbles, image.shape[:2])
     except ScribbleError as exc:
         raise CliError(f"{scribbles_path}: {exc}") from None
-    reason = run_too_large(image.shape[1], image.shape[0], len(classes), limit)
+    reason = run_too_large(image.shape[:2], len(classes), config.max_side, config.samples, limit)
     if reason is not None:
         raise CliError(f"{scribbles_path}: {reason}")
     return image, scribbles
@@ -304,7 +307,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
     """Segment one image; prints one summary line to stdout."""
     config = config_from_args(args)
     check_outputs((args.out, args.overlay, args.uncertainty), (args.image, args.scribbles))
-    image, scribbles = load_inputs(args.image, args.scribbles, max_pixels(args))
+    image, scribbles = load_inputs(args.image, args.scribbles, max_pixels(args), config)
     warn = Warnings()
     segmenter = make_segmenter(args, config, warn)
     try:
@@ -331,7 +334,7 @@ def _stage_text(name: str) -> Callable[[Progress], str]:
 def _batch_one(segmenter: Segmenter, image_path: Path, scribbles_path: Path, args: argparse.Namespace,
                bar: ProgressBar, done: int, warn: Warnings) -> SegmentationResult:
     """Segment one batch image and write its outputs (CliError on bad input)."""
-    image, scribbles = load_inputs(image_path, scribbles_path, args.pixel_limit)
+    image, scribbles = load_inputs(image_path, scribbles_path, args.pixel_limit, segmenter.config)
     segmenter.set_image(image)
     text = _stage_text(image_path.name)
     result = segmenter.run(scribbles, on_progress=lambda progress: bar.draw(done, text(progress)))

@@ -4,6 +4,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .io import MAX_PIXELS_ENV
+
 
 MIN_SIDE = 2  # pixels: the smallest height and width a segmentation works on
 
@@ -13,6 +15,37 @@ def too_small(width: int, height: int) -> str | None:
     if min(width, height) >= MIN_SIDE:
         return None
     return f"{width}x{height} pixels is too small to segment (at least {MIN_SIDE}x{MIN_SIDE})"
+
+
+# Peak memory of a run beyond the program's own (~0.45 GB), fitted to measured peaks (CPU, default settings,
+# outputs written): 24 MP with 2 classes 1.5 GB and with 8 classes 2.1 GB; 31 MP with 8 classes 2.5 GB; 50 MP with
+# 2 classes 2.2 GB; with 255 classes 0.1 MP 2.8 GB, 0.16 MP 3.8 GB (50 samples) and 1.9 GB (10 samples), 0.93 MP
+# 5.1 GB. Full-size work costs max(43, 7 K + 8) bytes a pixel (the (K, H, W) probabilities, their upsampling and
+# refinement); work at the network's resolution max(35, 1.7 * samples) bytes per class and working pixel (the
+# Monte-Carlo passes are kept per class).
+RUN_BYTES_PER_PIXEL = 43
+
+
+def run_bytes(shape: tuple[int, int], classes: int, max_side: int, samples: int) -> int:
+    """Estimated peak bytes, beyond the program's own, of a run on an (H, W) ``shape`` image with ``classes``
+    scribbled classes at working resolution ``max_side`` with ``samples`` Monte-Carlo passes (conservative: the
+    stages' peaks are added although they come one after another)."""
+    height, width = shape
+    small_height, small_width = working_shape(shape, max_side)
+    full_size = height * width * max(RUN_BYTES_PER_PIXEL, 7 * classes + 8)
+    working = classes * small_height * small_width * max(35, 1.7 * samples)
+    return int(full_size + working)
+
+
+def run_too_large(shape: tuple[int, int], classes: int, max_side: int, samples: int, limit: int) -> str | None:
+    """The reason a run is refused, or None: its :func:`run_bytes` must not exceed those of a two-class run on
+    ``limit`` pixels (the pixel limit of :func:`gdc_core.io.pixel_limit`; default 50 MP, peaks of about 2.6 GB)."""
+    cost = run_bytes(shape, classes, max_side, samples) / RUN_BYTES_PER_PIXEL
+    if cost <= limit:
+        return None
+    return (f"{shape[1]}x{shape[0]} with {classes} classes and {samples} samples needs the memory of a "
+            f"{cost / 1e6:.1f} MP two-class run, above the limit of {limit / 1e6:g} MP (set {MAX_PIXELS_ENV} or "
+            f"--max-pixels to raise it, or use fewer samples)")
 
 
 def as_rgb_uint8(image: np.ndarray) -> np.ndarray:

@@ -18,8 +18,8 @@ from PIL import Image, UnidentifiedImageError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 MAX_PIXELS_ENV = "GDC_SEG_MAX_PIXELS"
-# The largest image (width x height) that is decoded. A two-class run on an image of this size peaks at about
-# 2.6 GB (measured: 24 MP, 2 classes 1.5 GB, 8 classes 2.1 GB; see run_cost); header-declared sizes above it are
+# The largest image (width x height) that is decoded, and the largest two-class run (see run_too_large): a run on
+# 50 MP with 2 classes peaked at 2.2 GB, overlay and uncertainty written. Header-declared sizes above it are
 # refused before any pixel is decoded.
 DEFAULT_MAX_PIXELS = 50_000_000
 # A JPEG spends some bits on every 8x8 block: a uniform 7000x7000 image takes 570-770 KB at any quality (64-85
@@ -57,18 +57,9 @@ def too_large(width: int, height: int, limit: int) -> str | None:
             f"(set {MAX_PIXELS_ENV} or --max-pixels to raise it)")
 
 
-def run_too_large(width: int, height: int, classes: int, limit: int) -> str | None:
-    """The reason a run on a ``width`` x ``height`` image with ``classes`` scribbled classes is refused, or None.
-
-    A run keeps (classes, H, W) float32 probabilities at full size besides about 35 bytes a pixel of its own
-    (measured peaks at 24 MP: 1.5 GB with 2 classes, 2.1 GB with 8), so each class beyond two costs about a tenth
-    of a two-class run: the run counts as width x height x (1 + (classes - 2) / 10) pixels against ``limit``.
-    """
-    cost = width * height * (1 + max(classes - 2, 0) / 10)
-    if cost <= limit:
-        return None
-    return (f"{width}x{height} with {classes} classes needs the memory of a {cost / 1e6:.1f} MP two-class run, "
-            f"above the limit of {limit / 1e6:g} MP (set {MAX_PIXELS_ENV} or --max-pixels to raise it)")
+def _one_line(exc: BaseException) -> str:
+    """A decoder's message on one line ("malformed" when it has none)."""
+    return " ".join(str(exc).split()) or "malformed"
 
 
 @contextmanager
@@ -87,8 +78,9 @@ def _open_checked(path: Path, limit: int, what: str) -> Iterator[Image.Image]:
                 if reason is not None:
                     raise ImageReadError(f"{path}: {reason}")
                 if opened.format == "JPEG" and opened.width * opened.height > JPEG_PIXELS_PER_BYTE * path.stat().st_size:
-                    raise ImageReadError(f"{path}: declares {opened.width}x{opened.height} pixels in only "
-                                         f"{path.stat().st_size} bytes: a damaged JPEG or a decompression bomb")
+                    raise ImageReadError(f"{path}: not a readable {what} (declares {opened.width}x{opened.height} "
+                                         f"pixels in only {path.stat().st_size} bytes: damaged, or a decompression "
+                                         f"bomb)")
                 if min(opened.size) < 1:
                     raise ImageReadError(f"{path}: the {what} declares no pixels ({opened.width}x{opened.height})")
                 opened.load()
@@ -99,15 +91,15 @@ def _open_checked(path: Path, limit: int, what: str) -> Iterator[Image.Image]:
         raise ImageReadError(f"{path}: declares more than {2 * limit / 1e6:g} MP, above the limit of "
                              f"{limit / 1e6:g} MP (set {MAX_PIXELS_ENV} or --max-pixels to raise it)") from None
     except UnidentifiedImageError:
-        raise ImageReadError(f"{path}: not a PNG, JPEG, BMP, TIFF or WebP {what}") from None
+        raise ImageReadError(f"{path}: not a readable {what} (no PNG, JPEG, BMP, TIFF or WebP data)") from None
     except MemoryError:
         raise ImageReadError(f"{path}: not enough memory to decode this {what}") from None
     except OSError as exc:
         if exc.filename is not None or exc.strerror:  # the file system's answer (permission denied, I/O error)
-            raise ImageReadError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-        raise ImageReadError(f"{path}: damaged {what} data ({exc})") from None
+            raise ImageReadError(f"{path}: not a readable {what} ({exc.strerror or _one_line(exc)})") from None
+        raise ImageReadError(f"{path}: not a readable {what} (damaged data: {_one_line(exc)})") from None
     except Exception as exc:  # noqa: BLE001 - decoders raise many kinds on malformed data; each is the file's fault
-        raise ImageReadError(f"{path}: damaged {what} data ({exc or 'malformed'})") from None
+        raise ImageReadError(f"{path}: not a readable {what} (damaged data: {_one_line(exc)})") from None
 
 
 def voc_palette() -> np.ndarray:
@@ -149,7 +141,7 @@ def read_image(path: str | os.PathLike, max_pixels: int | None = None) -> np.nda
         except MemoryError:
             raise ImageReadError(f"{path}: not enough memory to convert this image") from None
         except (OSError, ValueError) as exc:
-            raise ImageReadError(f"{path}: cannot convert its pixels ({image.mode}: {exc})") from None
+            raise ImageReadError(f"{path}: cannot convert its pixels ({image.mode}: {_one_line(exc)})") from None
 
 
 def read_label_map(path: str | os.PathLike, max_pixels: int | None = None) -> np.ndarray:
@@ -241,20 +233,24 @@ def write_label_map(path: str | os.PathLike, labels: np.ndarray, palette: np.nda
 
 
 def overlay(image: np.ndarray, labels: np.ndarray, palette: np.ndarray | None = None, alpha: float = 0.5,
-            skip: tuple[int, ...] = (255,)) -> np.ndarray:
-    """Blend class colours over an image: (H, W, 3) uint8. Labels in ``skip`` stay uncoloured."""
+            skip: tuple[int, ...] = (255,), block_rows: int = 256) -> np.ndarray:
+    """Blend class colours over an (H, W) or (H, W, 3|4) uint8 image: (H, W, 3) uint8. Labels in ``skip`` stay
+    uncoloured. Works through ``block_rows`` rows at a time, so its float temporaries stay small (a 50 MP image:
+    150 MB of output and a few MB besides, instead of 1.8 GB)."""
     rgb = np.asarray(image)
-    if rgb.ndim == 2:
-        rgb = np.repeat(rgb[..., None], 3, axis=2)
     colours = voc_palette()
     if palette is not None:
         palette = np.asarray(palette, dtype=np.uint8).reshape(-1, 3)
         colours[: len(palette)] = palette
-    coloured = colours[labels].astype(np.float32)
-    blend = rgb[..., :3].astype(np.float32) * (1 - alpha) + coloured * alpha
-    keep = np.isin(labels, skip)
-    blend[keep] = rgb[..., :3][keep]
-    return np.clip(blend + 0.5, 0, 255).astype(np.uint8)
+    out = np.empty((*labels.shape, 3), dtype=np.uint8)
+    for top in range(0, labels.shape[0], block_rows):
+        rows = slice(top, top + block_rows)
+        part = rgb[rows, :, None] if rgb.ndim == 2 else rgb[rows, :, :3]
+        blend = part.astype(np.float32) * (1 - alpha) + colours[labels[rows]].astype(np.float32) * alpha
+        target = out[rows]
+        np.copyto(target, np.clip(blend + 0.5, 0, 255).astype(np.uint8))
+        np.copyto(target, part, where=np.isin(labels[rows], skip)[..., None])
+    return out
 
 
 def write_image(path: str | os.PathLike, image: np.ndarray) -> None:

@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
 from gdc_core.io import MAX_PIXELS_ENV, NAME_MAX
-from qt_helpers import drag, make_image, shown_window
+from qt_helpers import drag, make_image, paint_two_classes, shown_window
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from malformed_corpus import EITHER, IMAGE, OK, REFUSED, SCRIBBLES, cases  # noqa: E402
@@ -160,3 +160,18 @@ def test_long_and_undecodable_names_save_resume_and_can_be_clicked(qtbot, segmen
         assert (window.document.scribbles != 255).any(), name
     assert not message_boxes.shown, message_boxes.texts()
     window.controller.cancel()
+
+
+def test_r_refuses_a_run_above_the_memory_limit_and_says_so(qtbot, window, monkeypatch):
+    from gdc_core.images import RUN_BYTES_PER_PIXEL, run_bytes
+
+    cost = run_bytes(window.document.shape, 2, window.config.max_side, window.config.samples) / RUN_BYTES_PER_PIXEL
+    paint_two_classes(qtbot, window)
+    monkeypatch.setenv(MAX_PIXELS_ENV, str(int(cost) - 1))
+    qtbot.keyClick(window.canvas, Qt.Key.Key_R)
+    assert not window.controller.busy and window.document.prediction is None
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Not segmented: 64x48 with 2 classes") and MAX_PIXELS_ENV in message
+    monkeypatch.setenv(MAX_PIXELS_ENV, str(int(cost) + 1))
+    qtbot.keyClick(window.canvas, Qt.Key.Key_R)
+    qtbot.waitUntil(lambda: window.document.prediction is not None, timeout=20_000)

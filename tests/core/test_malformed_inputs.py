@@ -133,9 +133,13 @@ def test_pixel_limit_is_configurable_and_counts_the_classes(tmp_path, monkeypatc
                  *TINY]
     assert main([*arguments, "--max-pixels", str(pixels - 1)]) == 2  # the image alone is too large
     assert "--max-pixels" in capsys.readouterr().err
-    assert main([*arguments, "--max-pixels", str(pixels)]) == 2  # 20 classes cost 2.8 times a two-class run
+    assert main([*arguments, "--max-pixels", str(pixels)]) == 2  # 20 classes cost more than a two-class run
     assert "20 classes" in capsys.readouterr().err
-    assert main([*arguments, "--max-pixels", str(int(pixels * 2.8) + 1)]) == 0
+    # by the estimate: full size max(43, 7 * 20 + 8) bytes a pixel, working size (the image's own, 2 samples)
+    # max(35, 1.7 * 2) bytes per class and pixel; the limit counts 43-byte pixels
+    cost = (pixels * (7 * 20 + 8) + 20 * pixels * 35) / 43
+    assert main([*arguments, "--max-pixels", str(int(cost) - 1)]) == 2
+    assert main([*arguments, "--max-pixels", str(int(cost) + 1)]) == 0
     monkeypatch.setenv(MAX_PIXELS_ENV, str(pixels - 1))
     assert main(arguments) == 2
     monkeypatch.setenv(MAX_PIXELS_ENV, "lots")
@@ -209,3 +213,33 @@ def test_bombs_stay_within_3_gb_of_memory(tmp_path):
     assert refused == total == len(paths)
     assert peak_mb < 3 * 1024
     assert "Traceback" not in done.stderr
+
+
+def overlay_reference(image: np.ndarray, labels: np.ndarray, palette: np.ndarray, alpha: float, skip) -> np.ndarray:
+    """Pixel by pixel: the class colour blended over the image, the image alone where the label is in ``skip``."""
+    out = np.empty((*labels.shape, 3), np.uint8)
+    for y in range(labels.shape[0]):
+        for x in range(labels.shape[1]):
+            pixel = image[y, x, :3] if image.ndim == 3 else np.repeat(image[y, x], 3)
+            if labels[y, x] in skip:
+                out[y, x] = pixel
+            else:
+                mixed = pixel.astype(np.float32) * (1 - alpha) + palette[labels[y, x]].astype(np.float32) * alpha
+                out[y, x] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
+    return out
+
+
+@pytest.mark.parametrize("channels", [None, 3, 4])
+def test_overlay_in_row_blocks_matches_a_pixel_loop(channels):
+    from gdc_core.io import overlay, voc_palette
+
+    rng = np.random.default_rng(3)
+    shape = (23, 17) if channels is None else (23, 17, channels)
+    image = rng.integers(0, 256, shape, dtype=np.uint8)
+    labels = rng.choice(np.array([0, 1, 5, 255], np.uint8), (23, 17))
+    palette = np.array([[10, 20, 30], [200, 100, 0]], np.uint8)
+    colours = voc_palette()
+    colours[:2] = palette
+    for block_rows in (1, 5, 256):
+        got = overlay(image, labels, palette, alpha=0.3, skip=(255, 5), block_rows=block_rows)
+        assert np.array_equal(got, overlay_reference(image, labels, colours, 0.3, (255, 5)))
