@@ -243,3 +243,34 @@ def test_overlay_in_row_blocks_matches_a_pixel_loop(channels):
     for block_rows in (1, 5, 256):
         got = overlay(image, labels, palette, alpha=0.3, skip=(255, 5), block_rows=block_rows)
         assert np.array_equal(got, overlay_reference(image, labels, colours, 0.3, (255, 5)))
+
+
+@pytest.mark.parametrize("block", [1, 2])
+def test_a_class_without_pixels_is_left_out_of_an_unbiased_minibatch(block):
+    """Class 1's strokes vanished at the network's size (almost every pixel one class): the sampler draws the other
+    classes only, and the exact expectation over every anchor (slow enumeration) is still the dense weighted loss."""
+    import torch
+
+    from gdc_core.training import StratifiedPixelSampler
+
+    generator = torch.Generator().manual_seed(5)
+    target = torch.full((7, 9), 255, dtype=torch.long)
+    target[0:5, 0:6] = 0
+    target[5:7, 3:9] = 2
+    per_pixel_loss = torch.rand(7, 9, generator=generator, dtype=torch.float64)
+    weights = torch.tensor([0.5, 4.0, 2.0], dtype=torch.float64)
+    labelled = target != 255
+    dense = (weights[target[labelled]] * per_pixel_loss[labelled]).sum() / weights[target[labelled]].sum()
+    sampler = StratifiedPixelSampler(target, weights, per_step=24, generator=generator, block=block)
+    expected = 0.0
+    for squares, square_weights in zip(sampler.squares, sampler.square_weights):
+        for anchor in range(len(squares)):
+            contribution = (square_weights[anchor].double() * per_pixel_loss.reshape(-1)[squares[anchor]]).sum()
+            expected += float(contribution) * sampler.anchors / len(squares)
+    assert expected / sampler.normaliser == pytest.approx(float(dense), rel=1e-5)
+    assert set(sampler.labels.tolist()) == {0, 2}
+    positions, draw_weights = sampler.draw()
+    drawn = draw_weights > 0
+    assert torch.equal(target.reshape(-1)[positions[drawn]], sampler.labels[drawn])
+    with pytest.raises(ValueError, match="no labelled pixel"):
+        StratifiedPixelSampler(torch.full((3, 3), 255, dtype=torch.long), weights, per_step=8, block=block)
