@@ -37,15 +37,21 @@ def run_bytes(shape: tuple[int, int], classes: int, max_side: int, samples: int)
     return int(full_size + working)
 
 
+def run_budget(limit: int, max_side: int, samples: int) -> int:
+    """The bytes a run may take under the pixel ``limit``: those of a two-class run on a ``limit``-pixel image
+    (at the largest working size). Default limit, 400 px, 50 samples: 2.2 GB, peaks of about 2.6 GB."""
+    return int(limit * RUN_BYTES_PER_PIXEL + 2 * max_side * max_side * max(35, 1.7 * samples))
+
+
 def run_too_large(shape: tuple[int, int], classes: int, max_side: int, samples: int, limit: int) -> str | None:
-    """The reason a run is refused, or None: its :func:`run_bytes` must not exceed those of a two-class run on
-    ``limit`` pixels (the pixel limit of :func:`gdc_core.io.pixel_limit`; default 50 MP, peaks of about 2.6 GB)."""
-    cost = run_bytes(shape, classes, max_side, samples) / RUN_BYTES_PER_PIXEL
-    if cost <= limit:
+    """The reason a run is refused, or None: its :func:`run_bytes` must not exceed :func:`run_budget` of the pixel
+    ``limit`` (:func:`gdc_core.io.pixel_limit`)."""
+    needed, budget = run_bytes(shape, classes, max_side, samples), run_budget(limit, max_side, samples)
+    if needed <= budget:
         return None
-    return (f"{shape[1]}x{shape[0]} with {classes} classes and {samples} samples needs the memory of a "
-            f"{cost / 1e6:.1f} MP two-class run, above the limit of {limit / 1e6:g} MP (set {MAX_PIXELS_ENV} or "
-            f"--max-pixels to raise it, or use fewer samples)")
+    return (f"{shape[1]}x{shape[0]} with {classes} classes and {samples} samples needs about {needed / 1e9:.1f} GB, "
+            f"more than the {budget / 1e9:.1f} GB of a two-class run on the limit of {limit / 1e6:g} MP (set "
+            f"{MAX_PIXELS_ENV} or --max-pixels to raise it, or use fewer samples)")
 
 
 def as_rgb_uint8(image: np.ndarray) -> np.ndarray:

@@ -163,15 +163,17 @@ def test_long_and_undecodable_names_save_resume_and_can_be_clicked(qtbot, segmen
 
 
 def test_r_refuses_a_run_above_the_memory_limit_and_says_so(qtbot, window, monkeypatch):
-    from gdc_core.images import RUN_BYTES_PER_PIXEL, run_bytes
+    from gdc_core.images import run_budget, run_bytes
 
-    cost = run_bytes(window.document.shape, 2, window.config.max_side, window.config.samples) / RUN_BYTES_PER_PIXEL
+    config = window.config
+    needed = run_bytes(window.document.shape, 2, config.max_side, config.samples)
+    fixed = run_budget(0, config.max_side, config.samples)  # the working-size allowance of the budget
     paint_two_classes(qtbot, window)
-    monkeypatch.setenv(MAX_PIXELS_ENV, str(int(cost) - 1))
+    monkeypatch.setenv(MAX_PIXELS_ENV, str((needed - fixed) // 43 - 1))
     qtbot.keyClick(window.canvas, Qt.Key.Key_R)
     assert not window.controller.busy and window.document.prediction is None
     message = window.statusBar().currentMessage()
     assert message.startswith("Not segmented: 64x48 with 2 classes") and MAX_PIXELS_ENV in message
-    monkeypatch.setenv(MAX_PIXELS_ENV, str(int(cost) + 1))
+    monkeypatch.setenv(MAX_PIXELS_ENV, str((needed - fixed) // 43 + 1))
     qtbot.keyClick(window.canvas, Qt.Key.Key_R)
     qtbot.waitUntil(lambda: window.document.prediction is not None, timeout=20_000)

@@ -125,21 +125,16 @@ def test_batch_processes_every_good_image_and_gives_each_bad_one_a_reason(tmp_pa
     assert f"{len(everything)} images: {len(done)} done, 0 skipped, {len(failed_lines)} failed" in summary
 
 
-def test_pixel_limit_is_configurable_and_counts_the_classes(tmp_path, monkeypatch, capsys):
+def test_pixel_limit_is_configurable(tmp_path, monkeypatch, capsys):
     case = next(c for c in CASES if c.name == "scribbles_noise_20_classes")
     image_path, scribbles_path = case.write(tmp_path)
     pixels = case.shape[0] * case.shape[1]
     arguments = ["segment", str(image_path), "--scribbles", str(scribbles_path), "--out", str(tmp_path / "m.png"),
                  *TINY]
-    assert main([*arguments, "--max-pixels", str(pixels - 1)]) == 2  # the image alone is too large
-    assert "--max-pixels" in capsys.readouterr().err
-    assert main([*arguments, "--max-pixels", str(pixels)]) == 2  # 20 classes cost more than a two-class run
-    assert "20 classes" in capsys.readouterr().err
-    # by the estimate: full size max(43, 7 * 20 + 8) bytes a pixel, working size (the image's own, 2 samples)
-    # max(35, 1.7 * 2) bytes per class and pixel; the limit counts 43-byte pixels
-    cost = (pixels * (7 * 20 + 8) + 20 * pixels * 35) / 43
-    assert main([*arguments, "--max-pixels", str(int(cost) - 1)]) == 2
-    assert main([*arguments, "--max-pixels", str(int(cost) + 1)]) == 0
+    assert main([*arguments, "--max-pixels", str(pixels - 1)]) == 2
+    assert "32x24 is 0.0 MP, above the limit of 0.000767 MP (set GDC_SEG_MAX_PIXELS or --max-pixels to raise it)" \
+        in capsys.readouterr().err
+    assert main([*arguments, "--max-pixels", str(pixels)]) == 0
     monkeypatch.setenv(MAX_PIXELS_ENV, str(pixels - 1))
     assert main(arguments) == 2
     monkeypatch.setenv(MAX_PIXELS_ENV, "lots")
@@ -150,6 +145,29 @@ def test_pixel_limit_is_configurable_and_counts_the_classes(tmp_path, monkeypatc
     bomb_path, _ = bomb.write(tmp_path)
     with pytest.raises(ImageReadError, match="20000x20000 is 400.0 MP, above the limit of 200 MP"):
         read_image(bomb_path)
+
+
+def test_a_run_whose_classes_need_too_much_memory_is_refused(tmp_path, capsys):
+    """400 x 400 with 255 classes in noise: within the pixel limit, but its estimate (full size 7 x 255 + 8 bytes a
+    pixel, working size 35 bytes per class and pixel at 2 samples: 1.7 GB) exceeds the budget of a two-class run on
+    the limit (43 bytes a pixel plus 2 classes x 400 x 400 x 35 bytes) until the limit is about 40 MP."""
+    rng = np.random.default_rng(0)
+    image_path, scribbles_path = tmp_path / "image.png", tmp_path / "scribbles.png"
+    Image.fromarray(rng.integers(0, 256, (400, 400, 3), dtype=np.uint8)).save(image_path)
+    Image.fromarray(np.arange(400 * 400, dtype=np.int64).reshape(400, 400).astype(np.uint8) % 255).save(scribbles_path)
+    needed = 400 * 400 * (7 * 255 + 8) + 255 * 400 * 400 * 35
+    for limit, refused in ((400 * 400, True), (int((needed - 2 * 400 * 400 * 35) / 43) - 1, True)):
+        status = main(["segment", str(image_path), "--scribbles", str(scribbles_path), "--out",
+                       str(tmp_path / "m.png"), *TINY, "--max-pixels", str(limit)])
+        err = capsys.readouterr().err
+        assert status == 2 and "400x400 with 255 classes and 2 samples needs about 1.7 GB" in err, err
+    from gdc_core.images import run_too_large
+
+    assert run_too_large((400, 400), 255, 400, 2, int((needed - 2 * 400 * 400 * 35) / 43) + 1) is None
+    # a 24 MP photo: 2 and 8 classes fit the default limit (measured 1.5 and 2.1 GB), 20 classes do not
+    assert run_too_large((4000, 6000), 8, 400, 50, 50_000_000) is None
+    assert "20 classes" in run_too_large((4000, 6000), 20, 400, 50, 50_000_000)
+    assert run_too_large((6250, 8000), 2, 400, 50, 50_000_000) is None  # an image at the limit can be segmented
 
 
 def test_derived_names_fit_and_keep_undecodable_bytes(tmp_path):
