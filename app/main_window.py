@@ -434,14 +434,18 @@ class MainWindow(QMainWindow):
         after a stroke) instead of training a fresh one."""
         if self.document is None:
             return False
-        if len(self.document.scribbled_classes()) < 2:
+        classes = len(self.document.scribbled_classes())
+        if classes < 2:
             if not quiet:
                 self.statusBar().showMessage("Paint strokes of at least two classes, then segment (R).", MESSAGE_MS)
             return False
-        too_large = run_too_large(self.document.shape, len(self.document.scribbled_classes()), self.config.max_side,
-                                  self.config.samples, pixel_limit())
-        if too_large is not None:  # the run would risk the machine's memory
-            self.statusBar().showMessage(f"Not segmented: {too_large}", 2 * MESSAGE_MS)
+        try:  # a run that would risk the machine's memory is not started
+            refused = run_too_large(self.document.shape, classes, self.config.max_side, self.config.samples,
+                                    pixel_limit())
+        except ValueError as exc:  # a malformed GDC_SEG_MAX_PIXELS
+            refused = str(exc)
+        if refused is not None:
+            self.statusBar().showMessage(f"Not segmented: {refused}", 2 * MESSAGE_MS)
             return False
         self.canvas.set_target(SCRIBBLES)  # the result must be visible
         self.controller.submit(SegmentationJob(self.document.key, self.document.image,

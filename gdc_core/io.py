@@ -77,10 +77,10 @@ def _open_checked(path: Path, limit: int, what: str) -> Iterator[Image.Image]:
                 reason = too_large(*opened.size, limit)
                 if reason is not None:
                     raise ImageReadError(f"{path}: {reason}")
-                if opened.format == "JPEG" and opened.width * opened.height > JPEG_PIXELS_PER_BYTE * path.stat().st_size:
+                size = path.stat().st_size
+                if opened.format == "JPEG" and opened.width * opened.height > JPEG_PIXELS_PER_BYTE * size:
                     raise ImageReadError(f"{path}: not a readable {what} (declares {opened.width}x{opened.height} "
-                                         f"pixels in only {path.stat().st_size} bytes: damaged, or a decompression "
-                                         f"bomb)")
+                                         f"pixels in only {size} bytes: damaged, or a decompression bomb)")
                 if min(opened.size) < 1:
                     raise ImageReadError(f"{path}: the {what} declares no pixels ({opened.width}x{opened.height})")
                 opened.load()
