@@ -292,3 +292,17 @@ def test_a_class_without_pixels_is_left_out_of_an_unbiased_minibatch(block):
     assert torch.equal(target.reshape(-1)[positions[drawn]], sampler.labels[drawn])
     with pytest.raises(ValueError, match="no labelled pixel"):
         StratifiedPixelSampler(torch.full((3, 3), 255, dtype=torch.long), weights, per_step=8, block=block)
+
+
+def test_batch_finds_the_apps_autosave_of_a_long_named_image(tmp_path, capfdbinary):
+    """The app saves ``<fit_stem(stem)>_scribbles.png`` into ``FOLDER/gdc-seg``; batch looks for the same name."""
+    case = next(c for c in CASES if c.name == "n" * 246)
+    images = tmp_path / "images"
+    image_path, scribbles_path = case.write(images)
+    (images / "gdc-seg").mkdir()
+    saved = images / "gdc-seg" / f"{fit_stem(case.name)}_scribbles.png"
+    scribbles_path.rename(saved)
+    assert saved.name != f"{case.name}_scribbles.png" and len(saved.name) <= 255
+    status = main(["batch", str(images), "--out", str(tmp_path / "masks"), *TINY])
+    assert status == 0, capfdbinary.readouterr().err
+    assert (tmp_path / "masks" / fit_name(case.name, ".png")).is_file()
