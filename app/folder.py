@@ -96,7 +96,7 @@ class FolderSession:
         return current_files(paths) if paths is not None else {}
 
     def export_marker(self, image: str | Path) -> Path:
-        return self.sidecar / f"{Path(image).stem}.exported"
+        return self.work_paths(image).export_marker
 
     def status(self, image: str | Path) -> str:
         files = self.saved_work(image)
@@ -150,7 +150,7 @@ class FolderSession:
                 with Image.open(files["mask"]) as probe:  # the size only: the mask is checked on its own
                     shape = (probe.height, probe.width)
                 mask = load_label_layer(files["mask"], shape, [c.id for c in classes], "mask")
-            except (WorkFileError, OSError) as exc:
+            except (WorkFileError, OSError, Image.DecompressionBombError) as exc:  # bomb: above Pillow's limit
                 report.problems.append(f"{image.name}: {exc}")
                 continue
             for entry in classes:

@@ -16,7 +16,8 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, Q
                                QSpinBox, QToolBar)
 
 from gdc_core import Segmenter, SegmenterConfig
-from gdc_core.io import IMAGE_SUFFIXES, ImageReadError
+from gdc_core.images import run_too_large, too_small
+from gdc_core.io import IMAGE_SUFFIXES, ImageReadError, pixel_limit
 
 from .actions import TARGET_TEXT, TextEntryKeyGuard, build_actions
 from .autosave import Autosave, UnsavedMarker
@@ -206,15 +207,22 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
 
     # ---- images and files -----------------------------------------------------------------------------------
-    def open_image(self, path: str | Path) -> bool:
-        """Open an image and resume its saved work; on failure a message is shown and nothing changes."""
+    def open_image(self, path: str | Path, failures: list[str] | None = None) -> bool:
+        """Open an image and resume its saved work; on failure a message is shown (or, given ``failures``, the
+        reason is appended there) and nothing changes."""
         if not self._confirm_leave():
             return False
         session = self.folder_session if self.folder_session and self.folder_session.index_of(path) >= 0 else None
         try:
             document, warning = open_document(path, self.palette, self.work_root())
-        except ImageReadError as exc:
-            QMessageBox.warning(self, "Cannot open image", str(exc))
+            small = too_small(document.shape[1], document.shape[0])
+            if small is not None:
+                raise ImageReadError(f"{path}: {small}")
+        except (ImageReadError, OSError) as exc:
+            if failures is None:
+                QMessageBox.warning(self, "Cannot open image", str(exc))
+            else:
+                failures.append(str(exc))
             return False
         self.set_document(document)
         self.autosave.attach(document, default_output_folder(path, self.work_root()) if session else None)
@@ -267,7 +275,7 @@ class MainWindow(QMainWindow):
         self.file_list.set_session(session)
         self.images_dock.show()
         first = session.neighbour(None, +1, unfinished_only=True) or session.images[0]
-        opened = self.open_image(first)
+        opened = self._open_readable(first, +1)
         self._update_enabled()
         return opened
 
@@ -287,7 +295,23 @@ class MainWindow(QMainWindow):
         if target is None:
             self.statusBar().showMessage("No next image." if step > 0 else "No previous image.", MESSAGE_MS)
             return False
-        return self.open_image(target)
+        return self._open_readable(target, step)
+
+    def _open_readable(self, target: Path, step: int) -> bool:
+        """Open ``target`` or, when it cannot be read, the first image after it (in the folder's direction ``step``,
+        the list's filter applied) that can; one message then names the images passed over and why."""
+        failures: list[str] = []
+        while target is not None:
+            tried = len(failures)
+            if self.open_image(target, failures):
+                break
+            if len(failures) == tried:  # not unreadable: the user chose to stay on the current image
+                return False
+            target = self.folder_session.neighbour(target, step, self.file_list.unfinished_only.isChecked())
+        if failures:
+            QMessageBox.warning(self, "Cannot open image", "\n".join(failures)
+                                + ("\n\nSkipped." if target is not None else "\n\nNo readable image after it."))
+        return target is not None
 
     def choose_export_folder(self) -> None:
         """Ask where to export, proposing ``<folder>_masks`` beside the image folder, created beforehand so that
@@ -446,9 +470,18 @@ class MainWindow(QMainWindow):
         after a stroke) instead of training a fresh one."""
         if self.document is None:
             return False
-        if len(self.document.scribbled_classes()) < 2:
+        classes = len(self.document.scribbled_classes())
+        if classes < 2:
             if not quiet:
                 self.statusBar().showMessage("Paint strokes of at least two classes, then segment (R).", MESSAGE_MS)
+            return False
+        try:  # a run that would risk the machine's memory is not started
+            refused = run_too_large(self.document.shape, classes, self.config.max_side, self.config.samples,
+                                    pixel_limit())
+        except ValueError as exc:  # a malformed GDC_SEG_MAX_PIXELS
+            refused = str(exc)
+        if refused is not None:
+            self.statusBar().showMessage(f"Not segmented: {refused}", 2 * MESSAGE_MS)
             return False
         self.canvas.set_target(SCRIBBLES)  # the result must be visible
         self.controller.submit(SegmentationJob(self.document.key, self.document.image,

@@ -6,6 +6,8 @@ The rule, the same for the app (open, autosave, File > Save), and ``gdc-seg batc
   set (the app's Settings > Work folder), in ``ROOT/<FOLDER's name>/``;
 - the files there are ``photo_scribbles.png`` and ``photo_mask.png`` (8-bit indexed PNGs, value = class id,
   255 = none), ``photo_classes.json`` (the class list) and, when asked for, ``photo_overlay.png`` (RGB picture);
+  a stem too long for these names is shortened the same way for every file of the image
+  (:func:`gdc_core.io.fit_stem`), so each is found from the others and from the image;
 - work saved by older versions is still found (:func:`search_folders`): in ``FOLDER/gdc-seg/`` when a work root
   is set, then beside the image itself (``FOLDER/photo_scribbles.png`` ...). The first folder holding work wins;
   the next save goes to :func:`work_folder`;
@@ -30,11 +32,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
-from .io import IMAGE_SUFFIXES, atomic_path
+from .io import IMAGE_SUFFIXES, TEMP_SUFFIX, atomic_path, fit_stem, temp_prefix
 
 WORK_FOLDER_NAME = "gdc-seg"
 KINDS = ("classes", "scribbles", "mask", "overlay")
-"""The files of one image's work, by kind; their names are ``<stem>_<kind><suffix>``."""
+"""The files of one image's work, by kind; their names are ``<fit_stem(stem)>_<kind><suffix>``."""
 _SUFFIXES = {"classes": ".json", "scribbles": ".png", "mask": ".png", "overlay": ".png"}
 MANIFEST_FORMAT = "gdc-seg saved work"
 MANIFEST_VERSION = 1
@@ -49,7 +51,8 @@ class WorkSaveError(OSError):
 
 @dataclass(frozen=True)
 class WorkPaths:
-    """The files of one image's work: ``folder / <stem>_<kind>.<suffix>`` for each kind of :data:`KINDS`."""
+    """The files of one image's work: ``folder / <stem>_<kind>.<suffix>`` for each kind of :data:`KINDS` (``stem``
+    is the image's; names use it shortened when too long: :attr:`name_stem`)."""
 
     folder: Path
     stem: str
@@ -60,10 +63,16 @@ class WorkPaths:
         image_path = Path(image_path)
         return cls(Path(folder) if folder is not None else image_path.parent, image_path.stem)
 
+    @property
+    def name_stem(self) -> str:
+        """The start of every file name derived from the image: its stem, shortened when too long for them
+        (:func:`gdc_core.io.fit_stem`)."""
+        return fit_stem(self.stem)
+
     def name(self, kind: str) -> str:
         if kind not in _SUFFIXES:
             raise ValueError(f"unknown kind of work file {kind!r} (one of {', '.join(KINDS)})")
-        return f"{self.stem}_{kind}{_SUFFIXES[kind]}"
+        return f"{self.name_stem}_{kind}{_SUFFIXES[kind]}"
 
     def path(self, kind: str) -> Path:
         return self.folder / self.name(kind)
@@ -87,7 +96,12 @@ class WorkPaths:
     @property
     def staging(self) -> Path:
         """The folder a save is written into before it is moved into place."""
-        return self.folder / f".{self.stem}.saving"
+        return self.folder / f".{self.name_stem}.saving"
+
+    @property
+    def export_marker(self) -> Path:
+        """The marker the app's folder export leaves for the image (holding the exported mask's path)."""
+        return self.folder / f"{self.name_stem}.exported"
 
 
 def work_folder(image_folder: str | os.PathLike, root: str | os.PathLike | None = None) -> Path:
@@ -182,9 +196,10 @@ def _commit(paths: WorkPaths, names: list[str]) -> None:
 
 
 def _remove_stray_temps(paths: WorkPaths) -> None:
-    """Temporary files an interrupted atomic write of one of these files left in the folder itself."""
+    """Temporary files an interrupted atomic write of one of these files left in the folder itself
+    (:func:`gdc_core.io.atomic_path`'s names: ``.<name>.XXXXXXXX.tmp``)."""
     for kind in KINDS:
-        for temp in paths.folder.glob(f".{glob_escape(paths.name(kind))}.*.tmp"):
+        for temp in paths.folder.glob(f"{glob_escape(temp_prefix(paths.name(kind)))}*{TEMP_SUFFIX}"):
             temp.unlink(missing_ok=True)
 
 
@@ -238,8 +253,8 @@ def save_version(paths: WorkPaths, writers: Mapping[str, Callable[[Path], None]]
                 if kind in writers:
                     writers[kind](paths.staging / paths.name(kind))
             manifest = {"format": MANIFEST_FORMAT, "version": MANIFEST_VERSION, "image": paths.stem, "files": names}
-            with atomic_path(paths.staging / _MANIFEST) as temp:
-                temp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            with atomic_path(paths.staging / _MANIFEST) as temp:  # ASCII: \u escapes keep undecodable names exact
+                temp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         except BaseException:
             shutil.rmtree(paths.staging, ignore_errors=True)
             raise
@@ -254,7 +269,8 @@ def natural_key(name: str) -> list:
 
 
 def side_file_stem(name: str) -> str | None:
-    """The image stem a work file name belongs to (``photo_mask.png`` -> ``photo``); None for other names."""
+    """The image stem a work file name belongs to (``photo_mask.png`` -> ``photo``; for a long stem, as shortened
+    in the names: :attr:`WorkPaths.name_stem`); None for other names."""
     match = _SIDE_FILE.match(name)
     return match.group("stem") if match else None
 
@@ -265,6 +281,6 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
     when the folder cannot be read."""
     files = [p for p in Path(folder).iterdir()
              if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".") and p.is_file()]
-    stems = {p.stem for p in files}
+    stems = {fit_stem(p.stem) for p in files}
     images = [p for p in files if side_file_stem(p.name) not in stems]
     return sorted(images, key=lambda p: natural_key(p.name))
