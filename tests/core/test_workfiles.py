@@ -153,3 +153,38 @@ def test_side_files_are_not_images_but_a_lone_mask_named_image_is(tmp_path):
     assert side_file_stem("teddy_scribbles.png") == "teddy" and side_file_stem("teddy.png") is None
     assert sorted(["a10", "a9", "A1"], key=natural_key) == ["A1", "a9", "a10"]
     assert set(KINDS) == {"classes", "scribbles", "mask", "overlay"}
+
+
+@pytest.mark.parametrize("stem", ["n" * 246, "é" * 120, os.fsdecode(b"caf\xe9_\xff") + "x" * 230,
+                                  os.fsdecode(b"caf\xe9_\xff")])
+def test_long_and_undecodable_stems_save_recover_and_list_under_one_shortened_stem(tmp_path, stem):
+    """Every derived name (work files, staging folder, export marker) is fit_stem(stem) + ending, so each fits a file
+    name and is found from the image; an interrupted atomic write's temporary file (io.atomic_path's
+    ``.<name>.XXXXXXXX.tmp``) is removed at the next open."""
+    from gdc_core.io import NAME_MAX, atomic_path, fit_stem
+
+    paths = WorkPaths(tmp_path, stem)
+    assert paths.name_stem == fit_stem(stem)
+    names = [paths.name(kind) for kind in KINDS] + [paths.staging.name, paths.export_marker.name]
+    assert all(name.startswith(("." + fit_stem(stem), fit_stem(stem))) for name in names)
+    assert all(len(os.fsencode(name)) <= NAME_MAX for name in names)
+    save_version(paths, {"classes": write_text("c1"), "scribbles": write_text("s1")})
+    assert contents(paths) == {"classes": "c1", "scribbles": "s1"}
+    assert find_work(stem, [tmp_path]) == paths
+
+    class Interrupted(Exception):
+        pass
+
+    with pytest.raises(Interrupted), atomic_path(paths.mask) as temp:  # an atomic write cut short ...
+        temp.write_text("partial")
+        left = temp.name
+        raise Interrupted
+    (tmp_path / left).write_text("partial")  # ... by a kill: its temporary file stays behind
+    assert leftovers(tmp_path) == [left]
+    recover(paths)
+    assert leftovers(tmp_path) == [] and contents(paths) == {"classes": "c1", "scribbles": "s1"}
+
+    pixel = Image.new("RGB", (2, 2))
+    pixel.save(tmp_path / f"{stem}.png", format="PNG")
+    pixel.save(tmp_path / f"{fit_stem(stem)}_mask.png", format="PNG")  # an older layout's side file beside it
+    assert [p.name for p in list_images(tmp_path)] == [f"{stem}.png"]
