@@ -32,7 +32,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from gdc_core.io import atomic_path, write_label_map
+from gdc_core.io import atomic_path, fit_name, write_label_map
 from gdc_core.workfiles import current_files, find_work, list_images, search_folders, work_folder
 
 from .exporting import WorkFileError, WorkPaths, load_classes, load_label_layer, save_classes
@@ -158,7 +158,7 @@ class FolderSession:
                 if known.name != entry.name:
                     report.problems.append(f"{image.name}: class {entry.id} is named {entry.name!r} here but "
                                            f"{known.name!r} elsewhere; classes.json keeps {known.name!r}")
-            target = out / f"{image.stem}.png"
+            target = out / fit_name(image.stem, ".png")  # as gdc-seg batch names its masks
             write_label_map(target, mask, colour_table(classes))
             with atomic_path(self.export_marker(image)) as temp:
                 temp.write_text(str(target) + "\n", encoding="utf-8")
