@@ -1,7 +1,8 @@
 """Every command of the main window as a QAction with its keys: one table, shown in Help > Keyboard shortcuts.
 
 The keys follow what annotators know from ilastik, napari, labelme and Photoshop (design NOTES §3). Wiring the
-actions to behaviour is the main window's job.
+actions to behaviour is the main window's job. ``docs/keys.md`` is this table as markdown
+(``QT_QPA_PLATFORM=offscreen python -m app.actions > docs/keys.md``; a test checks it is current).
 """
 from __future__ import annotations
 
@@ -20,13 +21,14 @@ SPECS: dict[str, tuple[str, tuple[str, ...], str, bool]] = {
     "reopen_folder": ("&Reopen last folder", ("Ctrl+Shift+U",), "Open the folder worked on last time", False),
     "next_image": ("&Next image", ("D", "PgDown"), "Save and go to the next image of the folder", False),
     "previous_image": ("&Previous image", ("A", "PgUp"), "Save and go to the previous image of the folder", False),
-    "save": ("&Save", ("Ctrl+S",), "Save mask, scribbles and classes (in a folder: into its work folder)", False),
+    "save": ("&Save", ("Ctrl+S",), "Save mask, scribbles and classes into the image's work folder", False),
     "save_to": ("Save &to folder…", ("Ctrl+Shift+S",), "Save mask, scribbles and classes in a folder", False),
     "load_scribbles": ("&Load scribbles…", ("Ctrl+Shift+O",), "Load a scribble PNG (with its classes)", False),
     "load_example": ("Load &example scribbles", (), "Load the scribbles bundled with the sample image", False),
     "export_folder": ("&Export folder masks…", ("Ctrl+Shift+E",),
                       "Write every image's mask (<image>.png, indexed) and classes.json into a folder", False),
-    "settings": ("Se&ttings…", ("Ctrl+,",), "Run settings (paper defaults), the work folder", False),
+    "settings": ("Se&ttings…", ("Ctrl+,",), "Run settings (paper defaults), work folder, backbone weights, classes",
+                 False),
     "save_overlay": ("Also save colour &overlay", (), "Save <image>_overlay.png with the mask", True),
     "quit": ("&Quit", ("Ctrl+Q",), "Quit gdc-seg", False),
     "undo": ("&Undo", ("Ctrl+Z",), "Undo the last stroke or edit", False),
@@ -36,7 +38,8 @@ SPECS: dict[str, tuple[str, tuple[str, ...], str, bool]] = {
     "eraser": ("&Eraser", ("E",), "Erase (right-drag or Alt+drag erases with any tool)", True),
     "shrink": ("&Smaller brush", ("[",), "Smaller brush", False),
     "grow": ("&Larger brush", ("]",), "Larger brush", False),
-    "edit_mask": ("Correct the &mask", ("M",), "Strokes correct the accepted mask instead of adding scribbles", True),
+    "edit_mask": ("Strokes correct the &mask", ("M",),
+                  "Switch strokes between adding scribbles and correcting the accepted mask", True),
     "segment": ("&Segment", ("R", "Ctrl+Return"), "Segment the image from the scribbles", False),
     "auto": ("&Auto segment", ("L",), "Segment after every stroke", True),
     "cancel": ("&Cancel run", ("Esc",), "Stop the running segmentation", False),
@@ -53,7 +56,10 @@ SPECS: dict[str, tuple[str, tuple[str, ...], str, bool]] = {
 # shorter labels for the toolbar buttons
 TOOLBAR_TEXT = {"open": "Open", "open_folder": "Folder", "previous_image": "◀ Prev", "next_image": "Next ▶",
                 "save": "Save", "segment": "Segment", "auto": "Auto", "cancel": "Cancel",
-                "accept": "Accept", "edit_mask": "Correct mask", "overlay": "Overlay", "uncertainty": "Uncertainty"}
+                "accept": "Accept", "edit_mask": "Strokes: scribbles", "overlay": "Overlay",
+                "uncertainty": "Uncertainty"}
+# the edit_mask button's text for what strokes paint now (the canvas's target: "scribbles" or "mask")
+TARGET_TEXT = {"scribbles": "Strokes: scribbles", "mask": "Strokes: mask"}
 
 
 @dataclass
@@ -110,6 +116,13 @@ class WindowActions:
         return rows
 
 
+def shortcut_markdown(actions: WindowActions) -> str:
+    """The shortcut table as the markdown page ``docs/keys.md``."""
+    rows = "".join(f"| {keys} | {text} |\n" for keys, text in actions.shortcut_table())
+    return ("# Keyboard shortcuts\n\nThe app lists them too: *Help > Keyboard shortcuts* (F1). Made by "
+            "`python -m app.actions` from the app's own table.\n\n| Keys | Action |\n|---|---|\n" + rows)
+
+
 def build_actions(parent: QWidget) -> WindowActions:
     """Create every action (not yet connected) with its shortcuts, added to ``parent`` so the keys work anywhere
     in the window."""
@@ -145,3 +158,11 @@ class TextEntryKeyGuard(QObject):
             event.accept()  # "the field wants this key": no shortcut fires, the field gets a normal key press
             return True
         return False
+
+
+if __name__ == "__main__":  # print docs/keys.md
+    from PySide6.QtWidgets import QApplication
+
+    application = QApplication([])
+    owner = QWidget()  # kept alive while the actions are read
+    print(shortcut_markdown(build_actions(owner)), end="")

@@ -1,11 +1,13 @@
-"""Autosave of the current image's work into its folder session's sidecar folder.
+"""Autosave of the current image's work, in a folder session, into its work folder (:mod:`gdc_core.workfiles`).
 
-Every change of the document (a stroke, an undo: anything that moves its undo stack) or of the class list (a
-rename or recolour, which the undo stack does not see) restarts a
-short single-shot timer; when it fires, the work is copied (:func:`app.session.snapshot_work`, tens of
+Every change of the document (a stroke, an undo: anything that moves its undo stack), of its prediction (a run's
+result, which is not an undo step) or of the class list (a rename or recolour, which the undo stack does not see)
+restarts a short single-shot timer; when it fires, the work is copied (:func:`app.session.snapshot_work`, tens of
 milliseconds at 24 MP) and written on a background thread (:func:`app.session.write_snapshot`: PNG encoding of a
-24 MP photo's layers takes about half a second, which would otherwise stall the brush). Writes are atomic, so a
-crash or kill during a save leaves the previous files whole. The document is marked clean only if nothing changed
+24 MP photo's layers takes about half a second, which would otherwise stall the brush). An autosave writes what
+File > Save writes (classes, scribbles, the mask or the prediction on screen, and the overlay when
+:attr:`Autosave.overlay_alpha` is set), as one version: a crash or kill during a save leaves the previous version
+whole (:mod:`gdc_core.workfiles`). The document is marked clean only if nothing changed
 while the copy was being written. :meth:`Autosave.flush` waits for a write in flight, then saves synchronously
 (through :func:`app.session.save_document`), before switching images, exporting or closing.
 
@@ -46,7 +48,10 @@ class Autosave(QObject):
         self.document: AnnotationDocument | None = None
         self.folder: Path | None = None
         self.last_error: str | None = None
+        self.overlay_alpha: float | None = None  # also save the colour overlay, with this alpha (File > Save's option)
         self._classes_changed = False
+        self._prediction_changed = False  # a run's result arrived (or went) since the last save
+        self._prediction_generation = 0
         self._classes_generation = 0  # counts class-list edits, to tell whether one happened during a write
         self._generation = 0  # counts saves; a background result of an older save is ignored
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdc-seg-autosave")
@@ -66,12 +71,15 @@ class Autosave(QObject):
         if self.document is not None:
             try:
                 self.document.undo_stack.indexChanged.disconnect(self._changed)
+                self.document.prediction_changed.disconnect(self._prediction_arrived)
             except (RuntimeError, TypeError):  # already gone
                 pass
         self.document, self.folder, self.last_error = document, Path(folder) if folder else None, None
         self._classes_changed = False  # the palette follows the new image's saved classes: not an edit
+        self._prediction_changed = False
         if document is not None:
             document.undo_stack.indexChanged.connect(self._changed)
+            document.prediction_changed.connect(self._prediction_arrived)
         self.dirty_changed.emit(self.dirty)
 
     @property
@@ -82,7 +90,7 @@ class Autosave(QObject):
     def dirty(self) -> bool:
         """The document has changes not on disk (or the last save failed)."""
         return self.active and (not self.document.undo_stack.isClean() or self._classes_changed
-                                or self.last_error is not None)
+                                or self._prediction_changed or self.last_error is not None)
 
     @property
     def pending(self) -> bool:
@@ -92,6 +100,12 @@ class Autosave(QObject):
         if self.active:
             self._classes_changed = True
             self._classes_generation += 1
+            self._changed()
+
+    def _prediction_arrived(self) -> None:
+        if self.active:
+            self._prediction_changed = True
+            self._prediction_generation += 1
             self._changed()
 
     def _changed(self, *_) -> None:
@@ -109,12 +123,13 @@ class Autosave(QObject):
             self._timer.start()  # try again after this write
             return
         try:
-            snapshot = snapshot_work(self.document, self.palette, self.folder)
+            snapshot = snapshot_work(self.document, self.palette, self.folder, self.overlay_alpha)
         except ValueError as exc:
             self._report_failure(exc)
             return
         self._generation += 1
-        token = (self._generation, self.document, self.document.undo_stack.index(), self._classes_generation)
+        token = (self._generation, self.document, self.document.undo_stack.index(), self._classes_generation,
+                 self._prediction_generation)
         self._future = self._pool.submit(self._write, snapshot, token)
 
     def _write(self, snapshot, token) -> None:  # on the writer thread
@@ -124,13 +139,14 @@ class Autosave(QObject):
             self._written.emit(token, None, exc)
 
     def _background_done(self, token, written, error) -> None:
-        generation, document, index, classes_generation = token
+        generation, document, index, classes_generation, prediction_generation = token
         if generation != self._generation or document is not self.document:
             return  # a later save (or another image) took over
         if error is not None:
             self._report_failure(error)
             return
-        if document.undo_stack.index() == index and classes_generation == self._classes_generation:
+        if (document.undo_stack.index() == index and classes_generation == self._classes_generation
+                and prediction_generation == self._prediction_generation):
             document.undo_stack.setClean()
             self.mark_saved()
         else:  # changed while being written: the timer is running again for the newer state
@@ -164,7 +180,8 @@ class Autosave(QObject):
         if not self.dirty and not (accept_prediction and self.document.prediction is not None):
             return True
         try:
-            written = save_document(self.document, self.palette, self.folder, accept_prediction=accept_prediction)
+            written = save_document(self.document, self.palette, self.folder, self.overlay_alpha,
+                                    accept_prediction=accept_prediction)
         except (OSError, ValueError) as exc:
             self._report_failure(exc)
             return False
@@ -176,6 +193,7 @@ class Autosave(QObject):
         """The work was just saved into :attr:`folder` (by autosave or File > Save)."""
         self.last_error = None
         self._classes_changed = False
+        self._prediction_changed = False
         self.dirty_changed.emit(False)
 
     def flush(self) -> bool:

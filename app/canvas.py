@@ -26,11 +26,17 @@ MIN_ZOOM, MAX_ZOOM = 0.01, 64.0
 WHEEL_ZOOM_PER_NOTCH = 1.25  # one wheel notch (120 units)
 
 
+# the sizes ``[`` and ``]`` step through (px): 1 to 8 one by one, then four steps per doubling (8·2^(k/4),
+# rounded), so growing and shrinking visit the same sizes and every step above 8 px is 19 % give or take rounding
+BRUSH_SIZES = (*range(MIN_BRUSH, 8), *sorted({round(8 * 2 ** (k / 4)) for k in range(25)}))
+
+
 def next_brush_size(size: int, grow: bool) -> int:
-    """The brush diameter after one ``]`` (grow) or ``[`` press: steps of 1 below 10 px, about 20% above."""
+    """The brush diameter after one ``]`` (grow) or ``[`` (shrink) press: the next size of BRUSH_SIZES above or
+    below ``size`` (a size between two of them, typed in the box, goes to the nearer one in that direction)."""
     if grow:
-        return min(MAX_BRUSH, max(size + 1, round(size * 1.2)))
-    return max(MIN_BRUSH, min(size - 1, round(size / 1.2)))
+        return next((step for step in BRUSH_SIZES if step > size), MAX_BRUSH)
+    return next((step for step in reversed(BRUSH_SIZES) if step < size), MIN_BRUSH)
 
 
 def editing_in_a_list(widget: QWidget | None) -> bool:
@@ -74,10 +80,10 @@ class ImageCanvas(QGraphicsView):
         self.viewport().setCursor(Qt.CursorShape.CrossCursor)
 
         self.image_item = QGraphicsPixmapItem()
-        self.mask_item = LabelLayerItem(class_lut(palette.colours()))
-        self.prediction_item = LabelLayerItem(class_lut(palette.colours()))
+        self.mask_item = LabelLayerItem(class_lut(palette.drawing_colours()))
+        self.prediction_item = LabelLayerItem(class_lut(palette.drawing_colours()))
         self.uncertainty_item = LabelLayerItem(uncertainty_lut())
-        self.scribble_item = LabelLayerItem(class_lut(palette.colours()))
+        self.scribble_item = LabelLayerItem(class_lut(palette.drawing_colours()))
         self.ring = BrushRing()
         for z, item in enumerate((self.image_item, self.mask_item, self.prediction_item, self.uncertainty_item,
                                   self.scribble_item)):
@@ -155,7 +161,7 @@ class ImageCanvas(QGraphicsView):
         self._update_visibility()
 
     def _recolour(self) -> None:
-        lut = class_lut(self.palette.colours())
+        lut = class_lut(self.palette.drawing_colours())
         for item in (self.mask_item, self.prediction_item, self.scribble_item):
             item.set_lut(lut)
 

@@ -1,6 +1,7 @@
-"""The one place that names, saves and loads the work on an image. Every write is atomic (gdc_core.io).
+"""Encoding, saving and loading the work on an image; where the files go and how a save stays one consistent
+version is :mod:`gdc_core.workfiles`' business.
 
-For an image ``photo.jpg`` the files are, in the chosen folder (by default the image's own):
+For an image ``photo.jpg`` the files are (in the folder :mod:`gdc_core.workfiles` names):
 
 - ``photo_mask.png``: the mask, 8-bit indexed PNG, pixel value = class id, 255 = void, class colours embedded;
 - ``photo_overlay.png``: optional RGB picture of the mask blended over the image;
@@ -17,6 +18,7 @@ import numpy as np
 
 from gdc_core import NO_LABEL
 from gdc_core.io import ImageReadError, atomic_path, overlay, read_label_map, write_image, write_label_map
+from gdc_core.workfiles import WorkPaths, current_files, recover, save_version
 
 from .palette import MAX_CLASSES, LabelClass, colour_table
 
@@ -26,36 +28,6 @@ CLASSES_VERSION = 1
 
 class WorkFileError(ValueError):
     """A saved file that cannot be used (unreadable, wrong size, unknown class, malformed class list)."""
-
-
-@dataclass(frozen=True)
-class WorkPaths:
-    """The files of one image's work: ``folder`` / ``<stem>_mask.png`` and friends."""
-
-    folder: Path
-    stem: str
-
-    @classmethod
-    def beside(cls, image_path: str | Path, folder: str | Path | None = None) -> "WorkPaths":
-        """The work files of ``image_path``, in ``folder`` (default: the image's folder)."""
-        image_path = Path(image_path)
-        return cls(Path(folder) if folder is not None else image_path.parent, image_path.stem)
-
-    @property
-    def mask(self) -> Path:
-        return self.folder / f"{self.stem}_mask.png"
-
-    @property
-    def overlay(self) -> Path:
-        return self.folder / f"{self.stem}_overlay.png"
-
-    @property
-    def scribbles(self) -> Path:
-        return self.folder / f"{self.stem}_scribbles.png"
-
-    @property
-    def classes(self) -> Path:
-        return self.folder / f"{self.stem}_classes.json"
 
 
 @dataclass(frozen=True)
@@ -124,34 +96,36 @@ def load_label_layer(path: str | Path, shape: tuple[int, int], class_ids: tuple[
 def save_work(paths: WorkPaths, *, image: np.ndarray, scribbles: np.ndarray, mask: np.ndarray | None,
               classes: tuple[LabelClass, ...] | list[LabelClass], overlay_alpha: float | None = None) -> list[Path]:
     """Save the class list, the scribbles, the mask (when there is one) and, if ``overlay_alpha`` is given, the
-    colour overlay (mask blended over the (H, W, 3) image with that alpha in [0, 1]). Returns the files written.
+    colour overlay (mask blended over the (H, W, 3) image with that alpha in [0, 1]) as one version
+    (:func:`gdc_core.workfiles.save_version`: a mask or overlay of an earlier save is removed when this one has
+    none). Returns the files written.
 
-    Each file is replaced atomically; an error (e.g. a read-only folder) propagates as OSError.
+    An error (e.g. a read-only folder) propagates as OSError and leaves the previous version whole.
     """
     table = colour_table(classes)
-    written = [paths.classes, paths.scribbles]
-    save_classes(paths.classes, classes)
-    write_label_map(paths.scribbles, scribbles, table)
+    writers = {"classes": lambda path: save_classes(path, classes),
+               "scribbles": lambda path: write_label_map(path, scribbles, table)}
     if mask is not None:
-        write_label_map(paths.mask, mask, table)
-        written.append(paths.mask)
+        writers["mask"] = lambda path: write_label_map(path, mask, table)
         if overlay_alpha is not None:
-            write_image(paths.overlay, overlay(image, mask, table, alpha=overlay_alpha))
-            written.append(paths.overlay)
-    return written
+            writers["overlay"] = lambda path: write_image(path, overlay(image, mask, table, alpha=overlay_alpha))
+    return save_version(paths, writers)
 
 
 def load_work(paths: WorkPaths, shape: tuple[int, int], known_classes: list[LabelClass] | tuple[LabelClass, ...]
               ) -> LoadedWork:
-    """Load whatever of the class list, scribbles and mask exists at ``paths``.
+    """Load the class list, scribbles and mask of the last complete save at ``paths`` (an interrupted save is
+    finished or dropped first, and its temporary files removed).
 
     The layers are checked against the saved class list when there is one, else against ``known_classes``.
     Raises :class:`WorkFileError` for a file that exists but cannot be used (nothing is half-loaded).
     """
-    classes = load_classes(paths.classes) if paths.classes.is_file() else None
+    recover(paths)
+    files = current_files(paths)
+    classes = load_classes(files["classes"]) if "classes" in files else None
     ids = [c.id for c in (classes if classes is not None else known_classes)]
-    scribbles = load_label_layer(paths.scribbles, shape, ids, "scribbles") if paths.scribbles.is_file() else None
-    mask = load_label_layer(paths.mask, shape, ids, "mask") if paths.mask.is_file() else None
+    scribbles = load_label_layer(files["scribbles"], shape, ids, "scribbles") if "scribbles" in files else None
+    mask = load_label_layer(files["mask"], shape, ids, "mask") if "mask" in files else None
     return LoadedWork(scribbles, mask, classes)
 
 
@@ -165,8 +139,3 @@ def load_scribbles_file(path: str | Path, shape: tuple[int, int],
     classes = load_classes(classes_path) if classes_path.is_file() else None
     ids = [c.id for c in (classes if classes is not None else known_classes)]
     return LoadedWork(load_label_layer(path, shape, ids, "scribbles"), None, classes)
-
-
-def has_work(paths: WorkPaths) -> bool:
-    """True when saved scribbles or a saved mask exist at ``paths``."""
-    return paths.scribbles.is_file() or paths.mask.is_file()

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QCheckBox, QLabel, QListWidget, QListWidgetItem, Q
 from .folder import EXPORTED, SCRIBBLED, SEGMENTED, UNFINISHED, UNTOUCHED, FolderSession
 
 STATUS_COLOURS = {UNTOUCHED: "#9e9e9e", SCRIBBLED: "#f39c12", SEGMENTED: "#2e86c1", EXPORTED: "#27ae60"}
-PATH_ROLE = Qt.ItemDataRole.UserRole
+PATH_ROLE = Qt.ItemDataRole.UserRole  # the row's index into FileListPanel.paths
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
@@ -25,14 +25,18 @@ def status_icon(status: str) -> QIcon:
 
 
 class FileListPanel(QWidget):
-    """The folder's image list. ``image_chosen(str)`` when the user picks a row (click, Enter)."""
+    """The folder's image list. ``image_chosen(Path)`` when the user picks a row (click, Enter).
 
-    image_chosen = Signal(str)
+    Rows keep their paths on the Python side (:attr:`paths`): a file name the file system gives as bytes that do not
+    decode would not survive a trip through a Qt string."""
+
+    image_chosen = Signal(object)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.session: FolderSession | None = None
         self.current: Path | None = None
+        self.paths: list[Path] = []  # the path of each row, by the row's PATH_ROLE index
         self.summary = QLabel("No folder open (File > Open folder…)")
         self.summary.setWordWrap(True)
         self.unfinished_only = QCheckBox("Unfinished only")
@@ -60,6 +64,7 @@ class FileListPanel(QWidget):
     def refresh(self) -> None:
         """Re-read every image's status from the sidecar files and redraw the list."""
         self.list.clear()
+        self.paths = []
         if self.session is None:
             self.summary.setText("No folder open (File > Open folder…)")
             return
@@ -73,7 +78,8 @@ class FileListPanel(QWidget):
             if self.unfinished_only.isChecked() and status not in UNFINISHED and image != self.current:
                 continue
             item = QListWidgetItem(status_icon(status), f"{image.name}  ·  {status}")
-            item.setData(PATH_ROLE, str(image))
+            item.setData(PATH_ROLE, len(self.paths))
+            self.paths.append(image)
             item.setData(STATUS_ROLE, status)
             item.setToolTip(f"{image}\n{status}")
             self.list.addItem(item)
@@ -86,10 +92,10 @@ class FileListPanel(QWidget):
 
     def rows(self) -> list[tuple[str, str]]:
         """(file name, status) per listed row, for tests and screen readers."""
-        return [(Path(self.list.item(i).data(PATH_ROLE)).name, self.list.item(i).data(STATUS_ROLE))
+        return [(self.paths[self.list.item(i).data(PATH_ROLE)].name, self.list.item(i).data(STATUS_ROLE))
                 for i in range(self.list.count())]
 
     def _activated(self, item: QListWidgetItem) -> None:
-        path = item.data(PATH_ROLE)
-        if path and Path(path) != self.current:
+        path = self.paths[item.data(PATH_ROLE)]
+        if path != self.current:
             self.image_chosen.emit(path)

@@ -1,12 +1,16 @@
 """A folder of images worked through one after another: the image list, each image's status, its sidecar files,
 and exporting the whole folder. No widgets here (testable alone).
 
-Sidecar layout (default ``<folder>/gdc-seg/``, configurable), one set of files per image ``photo.jpg``:
+Sidecar layout (:func:`gdc_core.workfiles.work_folder`: ``<folder>/gdc-seg/``, or ``<work root>/<folder's
+name>/``), one set of files per image ``photo.jpg``:
 
 - ``photo_scribbles.png``: the scribbles (indexed PNG, value = class id, 255 = no stroke);
 - ``photo_mask.png``: the accepted mask (same format), when there is one;
 - ``photo_classes.json``: the class list (ids, names, colours) the two PNGs were saved with;
 - ``photo.exported``: a marker written by :meth:`FolderSession.export`, holding the exported mask's path.
+
+Work saved where older versions put it (:func:`gdc_core.workfiles.search_folders`: beside the image, or in
+``<folder>/gdc-seg/`` while a work root is set) counts too, until the next save moves it to the sidecar folder.
 
 The class list is kept per image, not per folder: each image's files are then complete on their own (a class
 renamed or removed while on image 40 cannot make image 3's saved values unreadable), and the files are exactly the
@@ -23,35 +27,21 @@ sidecar files: the list keeps the first in natural order and reports the others 
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image
 
-from gdc_core.io import IMAGE_SUFFIXES, atomic_path, write_label_map
+from gdc_core.io import atomic_path, fit_name, write_label_map
+from gdc_core.workfiles import current_files, find_work, list_images, search_folders, work_folder
 
 from .exporting import WorkFileError, WorkPaths, load_classes, load_label_layer, save_classes
 from .palette import LabelClass, colour_table
 
-SIDECAR_NAME = "gdc-seg"
 
 UNTOUCHED, SCRIBBLED, SEGMENTED, EXPORTED = "untouched", "scribbled", "segmented", "exported"
 STATUSES = (UNTOUCHED, SCRIBBLED, SEGMENTED, EXPORTED)
 UNFINISHED = (UNTOUCHED, SCRIBBLED)
-
-
-def natural_key(name: str) -> list:
-    """Sort key putting ``img2`` before ``img10`` (case-insensitive)."""
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
-
-
-def list_images(folder: str | Path) -> list[Path]:
-    """The image files directly in ``folder`` (by suffix, case-insensitive), in natural order."""
-    folder = Path(folder)
-    files = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-             and not p.name.startswith(".")]
-    return sorted(files, key=lambda p: natural_key(p.name))
 
 
 @dataclass
@@ -65,13 +55,15 @@ class ExportReport:
 
 
 class FolderSession:
-    """The images of ``folder`` and where their work lives (``sidecar``, default ``<folder>/gdc-seg``)."""
+    """The images of ``folder`` and where their work lives (``sidecar``: :func:`gdc_core.workfiles.work_folder`
+    with the work ``root``; ``search``: where saved work is looked for, first match wins)."""
 
-    def __init__(self, folder: str | Path, sidecar: str | Path | None = None):
+    def __init__(self, folder: str | Path, root: str | Path | None = None):
         self.folder = Path(folder).resolve()
         if not self.folder.is_dir():
             raise NotADirectoryError(f"{self.folder}: no such folder")
-        self.sidecar = Path(sidecar).resolve() if sidecar else self.folder / SIDECAR_NAME
+        self.sidecar = work_folder(self.folder, root).resolve()
+        self.search = search_folders(self.folder, root)
         self.images: list[Path] = []
         self.skipped: list[Path] = []
         self.rescan()
@@ -95,19 +87,28 @@ class FolderSession:
             return -1
 
     def work_paths(self, image: str | Path) -> WorkPaths:
+        """Where the next save of ``image``'s work goes."""
         return WorkPaths.beside(image, self.sidecar)
 
+    def saved_work(self, image: str | Path) -> dict[str, Path]:
+        """The files of ``image``'s last complete save, by kind (empty when there is none)."""
+        paths = find_work(Path(image).stem, self.search)
+        return current_files(paths) if paths is not None else {}
+
     def export_marker(self, image: str | Path) -> Path:
-        return self.sidecar / f"{Path(image).stem}.exported"
+        return self.work_paths(image).export_marker
 
     def status(self, image: str | Path) -> str:
-        paths = self.work_paths(image)
-        if paths.mask.is_file():
+        files = self.saved_work(image)
+        if "mask" in files:
             marker = self.export_marker(image)
-            if marker.is_file() and marker.stat().st_mtime_ns >= paths.mask.stat().st_mtime_ns:
-                return EXPORTED
+            try:
+                if marker.is_file() and marker.stat().st_mtime_ns >= files["mask"].stat().st_mtime_ns:
+                    return EXPORTED
+            except OSError:  # moved into place by a save right now
+                pass
             return SEGMENTED
-        return SCRIBBLED if paths.scribbles.is_file() else UNTOUCHED
+        return SCRIBBLED if "scribbles" in files else UNTOUCHED
 
     def statuses(self) -> dict[Path, str]:
         return {image: self.status(image) for image in self.images}
@@ -140,16 +141,16 @@ class FolderSession:
         report = ExportReport()
         merged: dict[int, LabelClass] = {}
         for image in self.images:
-            paths = self.work_paths(image)
-            if not paths.mask.is_file():
+            files = self.saved_work(image)
+            if "mask" not in files:
                 report.without_mask.append(image.name)
                 continue
             try:
-                classes = load_classes(paths.classes)
-                with Image.open(paths.mask) as probe:  # the size only: the mask is checked on its own
+                classes = load_classes(files.get("classes", self.work_paths(image).classes))
+                with Image.open(files["mask"]) as probe:  # the size only: the mask is checked on its own
                     shape = (probe.height, probe.width)
-                mask = load_label_layer(paths.mask, shape, [c.id for c in classes], "mask")
-            except (WorkFileError, OSError) as exc:
+                mask = load_label_layer(files["mask"], shape, [c.id for c in classes], "mask")
+            except (WorkFileError, OSError, Image.DecompressionBombError) as exc:  # bomb: above Pillow's limit
                 report.problems.append(f"{image.name}: {exc}")
                 continue
             for entry in classes:
@@ -157,7 +158,7 @@ class FolderSession:
                 if known.name != entry.name:
                     report.problems.append(f"{image.name}: class {entry.id} is named {entry.name!r} here but "
                                            f"{known.name!r} elsewhere; classes.json keeps {known.name!r}")
-            target = out / f"{image.stem}.png"
+            target = out / fit_name(image.stem, ".png")  # as gdc-seg batch names its masks
             write_label_map(target, mask, colour_table(classes))
             with atomic_path(self.export_marker(image)) as temp:
                 temp.write_text(str(target) + "\n", encoding="utf-8")

@@ -18,9 +18,10 @@ import os
 import sys
 from pathlib import Path
 
+from gdc_core.weights import WEIGHTS_ENV
+
 BUILD_INFO = "gdc_seg_build.json"
 BUNDLED_WEIGHTS = Path("weights") / "mobilenet_v2_stem.pt"
-WEIGHTS_ENV = "GDC_SEG_BACKBONE_WEIGHTS"  # the same name as gdc_core.backbone.WEIGHTS_ENV (not imported: torch)
 
 
 def bundle_root() -> Path | None:

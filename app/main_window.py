@@ -3,7 +3,8 @@
 It holds the run parameters (``config``, a :class:`gdc_core.SegmenterConfig`) and the current document; loading
 and saving go through :mod:`app.session`, runs through :class:`app.worker.SegmentationController`. With a folder
 open (:class:`app.folder.FolderSession`) the image list is a dock, D / A switch images, and :class:`app.autosave.
-Autosave` keeps each image's work in the folder's sidecar folder.
+Autosave` keeps each image's work in its work folder (:mod:`gdc_core.workfiles`' rule, the same for an image
+opened alone).
 """
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, Q
                                QSpinBox, QToolBar)
 
 from gdc_core import Segmenter, SegmenterConfig
-from gdc_core.io import IMAGE_SUFFIXES, ImageReadError
+from gdc_core.images import run_too_large, too_small
+from gdc_core.io import IMAGE_SUFFIXES, ImageReadError, pixel_limit
 
-from .actions import TextEntryKeyGuard, build_actions
+from .actions import TARGET_TEXT, TextEntryKeyGuard, build_actions
 from .autosave import Autosave, UnsavedMarker
 from .canvas import BRUSH, ERASER, MAX_BRUSH, MIN_BRUSH, ImageCanvas
+from .class_lists import classes_from_names
 from .document import MASK, SCRIBBLES, AnnotationDocument, Prediction
 from .exporting import WorkFileError, load_scribbles_file
 from .file_list import FileListPanel
@@ -45,7 +48,7 @@ class MainWindow(QMainWindow):
         self.config = self.settings.engine_config(config or SegmenterConfig())
         self.folder_session: FolderSession | None = None
         self.document: AnnotationDocument | None = None
-        self.palette = LabelPalette(parent=self)
+        self.palette = LabelPalette(classes_from_names(self.settings.class_names) or None, parent=self)
         self.canvas = ImageCanvas(self.palette)
         self.setCentralWidget(self.canvas)
         self.palette_panel = PalettePanel(self.palette)
@@ -147,7 +150,7 @@ class MainWindow(QMainWindow):
         a.save_to.triggered.connect(self.choose_save_folder)
         a.load_scribbles.triggered.connect(self.choose_scribbles)
         a.load_example.triggered.connect(lambda: self.load_scribbles(resource_path(SAMPLE_SCRIBBLES)))
-        a.save_overlay.toggled.connect(lambda on: setattr(self.settings, "save_overlay", on))
+        a.save_overlay.toggled.connect(self._save_overlay_toggled)
         a.quit.triggered.connect(self.close)
         a.undo.triggered.connect(self.undo_group.undo)
         a.redo.triggered.connect(self.undo_group.redo)
@@ -163,7 +166,7 @@ class MainWindow(QMainWindow):
         canvas.brush_size_changed.connect(self._brush_size_changed)
         self.brush_spin.valueChanged.connect(canvas.set_brush_size)
         a.edit_mask.toggled.connect(self._set_mask_editing)
-        canvas.target_changed.connect(lambda target: self._check_quietly(a.edit_mask, target == MASK))
+        canvas.target_changed.connect(self._show_target)
         a.segment.triggered.connect(lambda: self.segment())
         a.auto.toggled.connect(self._auto_toggled)
         a.cancel.triggered.connect(controller.cancel)
@@ -204,18 +207,25 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
 
     # ---- images and files -----------------------------------------------------------------------------------
-    def open_image(self, path: str | Path) -> bool:
-        """Open an image and resume its saved work; on failure a message is shown and nothing changes."""
+    def open_image(self, path: str | Path, failures: list[str] | None = None) -> bool:
+        """Open an image and resume its saved work; on failure a message is shown (or, given ``failures``, the
+        reason is appended there) and nothing changes."""
         if not self._confirm_leave():
             return False
         session = self.folder_session if self.folder_session and self.folder_session.index_of(path) >= 0 else None
         try:
-            document, warning = open_document(path, self.palette, session.sidecar if session else None)
-        except ImageReadError as exc:
-            QMessageBox.warning(self, "Cannot open image", str(exc))
+            document, warning = open_document(path, self.palette, self.work_root())
+            small = too_small(document.shape[1], document.shape[0])
+            if small is not None:
+                raise ImageReadError(f"{path}: {small}")
+        except (ImageReadError, OSError) as exc:
+            if failures is None:
+                QMessageBox.warning(self, "Cannot open image", str(exc))
+            else:
+                failures.append(str(exc))
             return False
         self.set_document(document)
-        self.autosave.attach(document, session.sidecar if session else None)
+        self.autosave.attach(document, default_output_folder(path, self.work_root()) if session else None)
         self.file_list.set_current(document.path)
         self.settings.last_folder = str(Path(path).resolve().parent)
         height, width = document.shape
@@ -240,6 +250,7 @@ class MainWindow(QMainWindow):
         document.layer_replaced.connect(self._update_enabled)
         self.canvas.set_document(document)
         self.canvas.set_target(SCRIBBLES)
+        self.run_status.show_new_image()
         self.setWindowTitle(f"{document.path.name if document.path else 'untitled'}[*] — gdc-seg")
         self.setWindowModified(False)
         self._update_enabled()
@@ -248,9 +259,8 @@ class MainWindow(QMainWindow):
     # ---- folders --------------------------------------------------------------------------------------------
     def open_folder(self, folder: str | Path) -> bool:
         """Open a folder of images: its list in the Images dock, the first unfinished image on the canvas."""
-        custom = self.settings.sidecar_folder
         try:
-            session = FolderSession(folder, Path(custom) / Path(folder).resolve().name if custom else None)
+            session = FolderSession(folder, self.work_root())
         except OSError as exc:
             QMessageBox.warning(self, "Cannot open folder", str(exc))
             return False
@@ -265,7 +275,7 @@ class MainWindow(QMainWindow):
         self.file_list.set_session(session)
         self.images_dock.show()
         first = session.neighbour(None, +1, unfinished_only=True) or session.images[0]
-        opened = self.open_image(first)
+        opened = self._open_readable(first, +1)
         self._update_enabled()
         return opened
 
@@ -285,13 +295,44 @@ class MainWindow(QMainWindow):
         if target is None:
             self.statusBar().showMessage("No next image." if step > 0 else "No previous image.", MESSAGE_MS)
             return False
-        return self.open_image(target)
+        return self._open_readable(target, step)
+
+    def _open_readable(self, target: Path, step: int) -> bool:
+        """Open ``target`` or, when it cannot be read, the first image after it (in the folder's direction ``step``,
+        the list's filter applied) that can; one message then names the images passed over and why."""
+        failures: list[str] = []
+        while target is not None:
+            tried = len(failures)
+            if self.open_image(target, failures):
+                break
+            if len(failures) == tried:  # not unreadable: the user chose to stay on the current image
+                return False
+            target = self.folder_session.neighbour(target, step, self.file_list.unfinished_only.isChecked())
+        if failures:
+            QMessageBox.warning(self, "Cannot open image", "\n".join(failures)
+                                + ("\n\nSkipped." if target is not None else "\n\nNo readable image after it."))
+        return target is not None
 
     def choose_export_folder(self) -> None:
+        """Ask where to export, proposing ``<folder>_masks`` beside the image folder, created beforehand so that
+        the dialog can open in it (and removed again, if still empty, when the user picks another or cancels)."""
         if self.folder_session is None:
             return
-        start = str(self.folder_session.folder.parent / f"{self.folder_session.folder.name}_masks")
-        folder = QFileDialog.getExistingDirectory(self, "Export the folder's masks into", start)
+        proposed = self.folder_session.folder.parent / f"{self.folder_session.folder.name}_masks"
+        created = False
+        try:
+            if not proposed.is_dir():
+                proposed.mkdir()
+                created = True
+            start = proposed
+        except OSError:  # e.g. a read-only parent: start in the image folder, the user picks or makes one
+            start = self.folder_session.folder
+        folder = QFileDialog.getExistingDirectory(self, "Export the folder's masks into", str(start))
+        if created and (not folder or Path(folder).resolve() != proposed.resolve()):
+            try:
+                proposed.rmdir()  # only when still empty
+            except OSError:
+                pass
         if folder:
             self.export_folder(folder)
 
@@ -314,20 +355,38 @@ class MainWindow(QMainWindow):
         return True
 
     def show_settings(self) -> None:
-        dialog = SettingsDialog(self.config, self.settings.sidecar_folder, self)
+        dialog = SettingsDialog(self.config, self.settings.sidecar_folder, self, self.settings.backbone_weights,
+                                self.settings.class_names)
         if not dialog.exec():
             return
-        self.apply_settings(dialog.config(), dialog.sidecar_folder())
+        self.apply_settings(dialog.config(), dialog.sidecar_folder(), dialog.backbone_weights())
+        self.apply_class_names(dialog.class_names())
 
-    def apply_settings(self, config: SegmenterConfig, sidecar_folder: str | None = None) -> None:
-        """Use ``config`` from the next run on and keep it (and the work folder) for later sessions."""
-        device_changed = config.device != self.config.device
+    def apply_class_names(self, names: list[str]) -> None:
+        """Keep ``names`` as the class list new images start with ([]: background and object); the current image
+        takes it at once while it has no strokes and no mask."""
+        if names == self.settings.class_names:
+            return
+        self.settings.class_names = names
+        document = self.document
+        if document is None or (not document.scribbled_classes() and document.mask is None):
+            self.palette.replace(classes_from_names(names) or LabelPalette.default_classes())
+
+    def apply_settings(self, config: SegmenterConfig, sidecar_folder: str | None = None,
+                       backbone_weights: str | None = None) -> None:
+        """Use ``config`` from the next run on and keep it (and the work folder, the backbone weights file used from
+        the next start on) for later sessions."""
+        restart_needed = config.device != self.config.device
+        if backbone_weights is not None and backbone_weights != self.settings.backbone_weights:
+            self.settings.backbone_weights = backbone_weights
+            restart_needed = True  # the stem, like the device, is built once per start
         self.config = config
         self.settings.save_engine_config(config)
         if sidecar_folder is not None:
             self.settings.sidecar_folder = sidecar_folder
-        self.statusBar().showMessage("Settings saved" + (": the device changes at the next start." if device_changed
-                                                          else ", used from the next run on."), MESSAGE_MS)
+        self.statusBar().showMessage("Settings saved" + (": the device and backbone weights change at the next "
+                                                          "start." if restart_needed else ", used from the next run "
+                                                          "on."), MESSAGE_MS)
 
     def choose_image(self) -> None:
         patterns = " ".join(f"*{suffix}" for suffix in IMAGE_SUFFIXES)
@@ -340,9 +399,10 @@ class MainWindow(QMainWindow):
         """Save mask, scribbles and classes (and the overlay if chosen); a failure is shown and nothing is lost."""
         if self.document is None:
             return False
-        if folder is None and self.autosave.active:
-            folder = self.autosave.folder
-        alpha = self.opacity_slider.value() / 100 if self.actions.save_overlay.isChecked() else None
+        if folder is None:
+            folder = self.autosave.folder if self.autosave.active else default_output_folder(self.document.path,
+                                                                                              self.work_root())
+        alpha = self.overlay_alpha()
         try:
             written = save_document(self.document, self.palette, folder, alpha)
         except (OSError, ValueError) as exc:
@@ -359,7 +419,7 @@ class MainWindow(QMainWindow):
     def choose_save_folder(self) -> None:
         if self.document is None:
             return
-        start = str(default_output_folder(self.document.path)) if self.document.path else ""
+        start = str(default_output_folder(self.document.path, self.work_root())) if self.document.path else ""
         folder = QFileDialog.getExistingDirectory(self, "Save the work in folder", start)
         if folder:
             self.save(folder)
@@ -410,9 +470,18 @@ class MainWindow(QMainWindow):
         after a stroke) instead of training a fresh one."""
         if self.document is None:
             return False
-        if len(self.document.scribbled_classes()) < 2:
+        classes = len(self.document.scribbled_classes())
+        if classes < 2:
             if not quiet:
                 self.statusBar().showMessage("Paint strokes of at least two classes, then segment (R).", MESSAGE_MS)
+            return False
+        try:  # a run that would risk the machine's memory is not started
+            refused = run_too_large(self.document.shape, classes, self.config.max_side, self.config.samples,
+                                    pixel_limit())
+        except ValueError as exc:  # a malformed GDC_SEG_MAX_PIXELS
+            refused = str(exc)
+        if refused is not None:
+            self.statusBar().showMessage(f"Not segmented: {refused}", 2 * MESSAGE_MS)
             return False
         self.canvas.set_target(SCRIBBLES)  # the result must be visible
         self.controller.submit(SegmentationJob(self.document.key, self.document.image,
@@ -420,6 +489,7 @@ class MainWindow(QMainWindow):
         return True
 
     def _scribbles_edited(self) -> None:
+        self.run_status.show_stale(self.document.prediction is not None)
         auto = self.actions.auto.isChecked()
         if auto or self.controller.busy:
             self.segment(quiet=True, warm=auto)  # a run in flight is stale now: supersede it
@@ -451,6 +521,7 @@ class MainWindow(QMainWindow):
         seconds = result.timings["total"]
         self.document.set_prediction(Prediction(result.labels, result.uncertainty, seconds))
         self.run_status.show_finished(seconds, result.device)
+        self.run_status.show_stale(False)
         extra = [w for w in result.warnings if w != self.controller.segmenter.stem.warning]
         self.statusBar().showMessage(" ".join(extra) or f"Segmented in {seconds:.1f} s: Enter accepts the "
                                      "prediction, U shows where it is unsure.", MESSAGE_MS)
@@ -474,8 +545,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Nothing to accept yet: segment first (R).", MESSAGE_MS)
             return
         self.canvas.set_target(MASK)
-        self.statusBar().showMessage("Prediction accepted: strokes now correct the mask; M paints scribbles again.",
-                                     MESSAGE_MS)
+        self.statusBar().showMessage("Prediction accepted: strokes now correct the mask; M switches back to "
+                                     "scribbles.", MESSAGE_MS)
 
     def _set_mask_editing(self, on: bool) -> None:
         if self.document is None:
@@ -508,6 +579,24 @@ class MainWindow(QMainWindow):
     def _opacity_changed(self, value: int) -> None:
         self.canvas.set_overlay_opacity(value / 100)
         self.settings.overlay_opacity = value
+        self.autosave.overlay_alpha = self.overlay_alpha()
+
+    def _save_overlay_toggled(self, on: bool) -> None:
+        self.settings.save_overlay = on
+        self.autosave.overlay_alpha = self.overlay_alpha()
+
+    def overlay_alpha(self) -> float | None:
+        """The alpha a saved overlay is blended with (the on-screen opacity), or None when none is saved."""
+        return self.opacity_slider.value() / 100 if self.actions.save_overlay.isChecked() else None
+
+    def work_root(self) -> str | None:
+        """Settings > Work folder, or None for the default (``<image folder>/gdc-seg``)."""
+        return self.settings.sidecar_folder or None
+
+    def _show_target(self, target: str) -> None:
+        """The M button shows what strokes paint now, checked while they correct the mask."""
+        self._check_quietly(self.actions.edit_mask, target == MASK)
+        self.actions.edit_mask.setIconText(TARGET_TEXT[target])
 
     @staticmethod
     def _check_quietly(action, checked: bool) -> None:

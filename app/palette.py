@@ -1,22 +1,30 @@
 """The label classes (id, name, colour): the :class:`LabelPalette` model and the :class:`PalettePanel` that edits it.
 
 A class id is the pixel value in scribbles and masks (0..254; 255 means "no label"). Ids are stable: removing a
-class does not renumber the others. Colours default to the PASCAL VOC colour of the id.
+class does not renumber the others. A class's ``colour`` is the one saved (embedded in the PNGs, written to the
+class list) and defaults to the PASCAL VOC colour of the id; the canvas and the class list draw a class that keeps
+its default colour in a high-contrast colour instead (:func:`drawing_colour`), since VOC's black and maroon vanish
+on most photos. A colour the user picks is both saved and drawn.
 """
 from __future__ import annotations
 
+import colorsys
 from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
-from PySide6.QtWidgets import (QColorDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QColorDialog, QHBoxLayout, QInputDialog, QLabel, QListWidget, QListWidgetItem,
+                               QMessageBox, QPushButton, QVBoxLayout, QWidget)
 
 from gdc_core import NO_LABEL
 from gdc_core.io import voc_palette
 
 MAX_CLASSES = NO_LABEL  # ids 0..254
+# drawing colours of classes 0, 1, 2, ...: strong, mutually distinct, visible on photos (a test measures it)
+CONTRAST_COLOURS = ((30, 144, 255), (255, 40, 40), (40, 220, 40), (255, 230, 0), (255, 0, 255), (0, 235, 235),
+                    (255, 120, 0), (140, 80, 255), (170, 255, 60), (255, 120, 180))
+GOLDEN_ANGLE = 0.381966  # of a turn of the hue circle: consecutive hues stay far apart
 MIN_CLASSES = 2  # a segmentation needs two classes
 
 
@@ -32,6 +40,20 @@ class LabelClass:
 def default_colour(class_id: int) -> tuple[int, int, int]:
     """The PASCAL VOC colour of ``class_id``."""
     return tuple(int(v) for v in voc_palette()[class_id])
+
+
+def contrast_colour(class_id: int) -> tuple[int, int, int]:
+    """A saturated, bright colour for drawing class ``class_id``: a fixed list for the first ids (blue background,
+    red, green, yellow, magenta, cyan, orange, ...), then hues a golden angle apart."""
+    if class_id < len(CONTRAST_COLOURS):
+        return CONTRAST_COLOURS[class_id]
+    red, green, blue = colorsys.hsv_to_rgb((class_id * GOLDEN_ANGLE) % 1.0, 0.85, 1.0)
+    return round(red * 255), round(green * 255), round(blue * 255)
+
+
+def drawing_colour(entry: "LabelClass") -> tuple[int, int, int]:
+    """The colour ``entry`` is drawn in: its own when the user chose one, else :func:`contrast_colour`."""
+    return contrast_colour(entry.id) if entry.colour == default_colour(entry.id) else entry.colour
 
 
 def colour_table(classes) -> np.ndarray:
@@ -96,13 +118,18 @@ class LabelPalette(QObject):
         self.set_current(self._classes[row].id)
         return True
 
-    def add(self, name: str | None = None) -> LabelClass:
-        """Append a class with the smallest free id, its VOC colour and ``name`` (default ``class <id>``)."""
+    def free_id(self) -> int:
+        """The smallest id no class uses (raises ValueError when all MAX_CLASSES are used)."""
         used = set(self.ids())
         free = next((i for i in range(MAX_CLASSES) if i not in used), None)
         if free is None:
             raise ValueError(f"at most {MAX_CLASSES} classes")
-        entry = LabelClass(free, name or f"class {free}", default_colour(free))
+        return free
+
+    def add(self, name: str | None = None) -> LabelClass:
+        """Append a class with the smallest free id, its VOC colour and ``name`` (default ``class <id>``)."""
+        free = self.free_id()
+        entry = LabelClass(free, (name or "").strip() or f"class {free}", default_colour(free))
         self.insert(len(self._classes), entry)
         return entry
 
@@ -138,8 +165,16 @@ class LabelPalette(QObject):
         self._entries_changed(self._classes[min(1, len(self._classes) - 1)].id)
 
     def colours(self) -> np.ndarray:
-        """(256, 3) uint8: entry i the colour of class i (VOC colours for ids without a class)."""
+        """(256, 3) uint8: entry i the saved colour of class i (VOC colours for ids without a class)."""
         return colour_table(self._classes)
+
+    def drawing_colours(self) -> np.ndarray:
+        """(256, 3) uint8: entry i the colour class i is drawn in (:func:`drawing_colour`; high-contrast colours
+        for ids without a class)."""
+        table = np.array([contrast_colour(i) for i in range(256)], dtype=np.uint8)
+        for entry in self._classes:
+            table[entry.id] = drawing_colour(entry)
+        return table
 
     def _entries_changed(self, fallback_id: int) -> None:
         """Announce a new list; the current class becomes ``fallback_id`` if it is gone (announced after)."""
@@ -194,7 +229,7 @@ class PalettePanel(QWidget):
         layout.addWidget(hint)
         layout.addLayout(buttons)
 
-        self.add_button.clicked.connect(lambda: self.palette.set_current(self.palette.add().id))
+        self.add_button.clicked.connect(self.add_class)
         self.colour_button.clicked.connect(self.choose_colour)
         self.remove_button.clicked.connect(lambda: self.remove_requested.emit(self.palette.current_id))
         self.list.currentRowChanged.connect(self._row_picked)
@@ -203,9 +238,20 @@ class PalettePanel(QWidget):
         palette.current_changed.connect(self._show_current)
         self._rebuild()
 
+    def add_class(self) -> None:
+        """Ask for the new class's name (Cancel adds none), add it and make it current."""
+        try:
+            proposed = f"class {self.palette.free_id()}"
+        except ValueError as exc:
+            QMessageBox.warning(self, "No more classes", str(exc))
+            return
+        name, accepted = QInputDialog.getText(self, "Add a class", "Name of the new class:", text=proposed)
+        if accepted:
+            self.palette.set_current(self.palette.add(name).id)
+
     def choose_colour(self) -> None:
         entry = self.palette.by_id(self.palette.current_id)
-        colour = QColorDialog.getColor(QColor(*entry.colour), self, f"Colour of {entry.name}")
+        colour = QColorDialog.getColor(QColor(*drawing_colour(entry)), self, f"Colour of {entry.name}")
         if colour.isValid():
             self.palette.recolour(entry.id, (colour.red(), colour.green(), colour.blue()))
 
@@ -224,7 +270,7 @@ class PalettePanel(QWidget):
                 self.list.addItem(item)
         for row, entry in enumerate(classes):
             item = self.list.item(row)
-            item.setIcon(swatch(entry.colour))
+            item.setIcon(swatch(drawing_colour(entry)))
             item.setText(entry.name)
             item.setToolTip(f"pixel value {entry.id}" + (f", key {row + 1}" if row < 9 else ""))
         self.list.blockSignals(False)

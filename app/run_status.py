@@ -1,4 +1,5 @@
-"""The status-bar widgets of a segmentation run: stage and progress, Cancel, last run time, device, warnings."""
+"""The status-bar widgets of a segmentation run: stage and progress, Cancel, whether the prediction on screen is
+out of date, last run time, device, warnings."""
 from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QToolButton
@@ -37,11 +38,16 @@ class RunStatus:
         self.time_label = QLabel("")
         self.device_label = QLabel(device.upper())
         self.device_label.setToolTip("Where the network runs")
+        self.stale_label = QLabel("Prediction out of date")
+        self.stale_label.setStyleSheet("color: #d08000")
+        self.stale_label.setToolTip("The scribbles changed after this prediction: R segments again")
+        self.stale_label.hide()
         self.warning_label = QLabel("⚠ Untrained backbone")
         self.warning_label.setStyleSheet("color: #d08000; font-weight: bold")
         self.warning_label.setToolTip(untrained_warning or "")
         self.warning_label.setVisible(bool(untrained_warning))
-        for widget in (self.bar, self.cancel_button, self.time_label, self.device_label, self.warning_label):
+        for widget in (self.bar, self.cancel_button, self.stale_label, self.time_label, self.device_label,
+                       self.warning_label):
             status_bar.addPermanentWidget(widget)
         self.show_idle()
 
@@ -59,6 +65,15 @@ class RunStatus:
     def show_finished(self, seconds: float, device: str) -> None:
         self.time_label.setText(f"Last run {seconds:.1f} s")
         self.device_label.setText(device.upper())
+
+    def show_new_image(self) -> None:
+        """Another image is shown: the last run's time and staleness belonged to the previous one."""
+        self.time_label.setText("")
+        self.stale_label.hide()
+
+    def show_stale(self, stale: bool) -> None:
+        """Mark the prediction on screen as older than the scribbles (or no longer)."""
+        self.stale_label.setVisible(stale)
 
     def show_idle(self) -> None:
         self.bar.hide()

@@ -102,6 +102,35 @@ class AppSettings:
         self._store.setValue("files/sidecar_folder", str(value))
 
     @property
+    def backbone_weights(self) -> str:
+        """The ImageNet MobileNetV2 weights file chosen in Settings ('' when none): used from the next start on,
+        after ``--backbone-weights`` and ``GDC_SEG_BACKBONE_WEIGHTS``."""
+        return str(self._store.value("engine_files/backbone_weights", ""))
+
+    @backbone_weights.setter
+    def backbone_weights(self, value: str) -> None:
+        self._store.setValue("engine_files/backbone_weights", str(value))
+
+    @property
+    def untrained_notice_shown(self) -> bool:
+        """The start-up explanation of the untrained backbone was shown once already."""
+        return self._bool("notices/untrained_backbone", False)
+
+    @untrained_notice_shown.setter
+    def untrained_notice_shown(self, value: bool) -> None:
+        self._store.setValue("notices/untrained_backbone", bool(value))
+
+    @property
+    def class_names(self) -> list[str]:
+        """The class list new images start with ([] for the default background and object), kept in Settings."""
+        value = self._store.value("classes/names", "")
+        return [name for name in str(value).split("\n") if name] if isinstance(value, str) else []
+
+    @class_names.setter
+    def class_names(self, names: list[str]) -> None:
+        self._store.setValue("classes/names", "\n".join(names))
+
+    @property
     def unfinished_only(self) -> bool:
         """The image list shows (and next / previous visit) only images without a mask."""
         return self._bool("files/unfinished_only", False)

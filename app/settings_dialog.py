@@ -1,14 +1,18 @@
 """SettingsDialog: the engine's run settings (steps, samples, Σ, learning rate, superpixels, context conv, class
-weighting, working resolution, device) and the sidecar folder, with the paper's values as defaults and a
-"Restore paper defaults" button. The window keeps the result in QSettings (:class:`app.settings.AppSettings`).
+weighting, working resolution, device), the sidecar folder, the backbone weights file and the class list new images
+start with, with the paper's values as defaults and a "Restore paper defaults" button. The window keeps the result in
+QSettings (:class:`app.settings.AppSettings`).
 """
 from __future__ import annotations
 
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+                               QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout,
+                               QWidget)
 
 from gdc_core import SegmenterConfig
 from gdc_core.config import CLASS_WEIGHTINGS, CONTEXT_CONVS as ENGINE_CONVS
+
+from .class_lists import ClassListError, parse_class_names
 
 CONTEXT_CONVS = (*ENGINE_CONVS, "dilated:6")
 WEIGHTINGS = CLASS_WEIGHTINGS
@@ -41,10 +45,12 @@ def _combo(items: tuple[str, ...], tip: str) -> QComboBox:
 
 
 class SettingsDialog(QDialog):
-    """Edit ``config`` (a SegmenterConfig) and the sidecar folder; :meth:`config` and :meth:`sidecar_folder`
+    """Edit ``config`` (a SegmenterConfig), the sidecar folder, the backbone weights file and the class list new
+    images start with; :meth:`config`, :meth:`sidecar_folder`, :meth:`backbone_weights` and :meth:`class_names`
     give the result after ``exec()``."""
 
-    def __init__(self, config: SegmenterConfig, sidecar_folder: str = "", parent: QWidget | None = None):
+    def __init__(self, config: SegmenterConfig, sidecar_folder: str = "", parent: QWidget | None = None,
+                 backbone_weights: str = "", class_names: list[str] | None = None):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self._base = config
@@ -61,12 +67,28 @@ class SettingsDialog(QDialog):
         self.device = _combo(DEVICES, "auto: CUDA when available. A change applies at the next start")
         self.sidecar = QLineEdit(sidecar_folder)
         self.sidecar.setPlaceholderText("default: <image folder>/gdc-seg")
-        self.sidecar.setToolTip("Where a folder's scribbles, masks and class lists are autosaved")
+        self.sidecar.setToolTip("Where the scribbles, masks and class lists of a folder's images are saved, in a "
+                                "subfolder named after the image folder (empty: <image folder>/gdc-seg)")
         browse = QPushButton("Choose…")
         browse.clicked.connect(self._choose_sidecar)
         sidecar_row = QHBoxLayout()
         sidecar_row.addWidget(self.sidecar)
         sidecar_row.addWidget(browse)
+        self.weights = QLineEdit(backbone_weights)
+        self.weights.setPlaceholderText("none: the torch hub cache, else an untrained stem")
+        self.weights.setToolTip("ImageNet MobileNetV2 weights (mobilenet_v2-b0353104.pth or a stem-only file); "
+                                "used from the next start on")
+        browse_weights = QPushButton("Choose…")
+        browse_weights.clicked.connect(self._choose_weights)
+        weights_row = QHBoxLayout()
+        weights_row.addWidget(self.weights)
+        weights_row.addWidget(browse_weights)
+        self.class_list = QPlainTextEdit("\n".join(class_names or []))
+        self.class_list.setPlaceholderText("background\nobject")
+        self.class_list.setToolTip("The classes a new image starts with, one name per line (empty: background and "
+                                   "object); work saved with an image keeps its own")
+        self.class_list.setTabChangesFocus(True)
+        self.class_list.setFixedHeight(90)
         form = QFormLayout()
         form.addRow("Steps", self.steps)
         form.addRow("Samples", self.samples)
@@ -78,6 +100,8 @@ class SettingsDialog(QDialog):
         form.addRow("Working resolution", self.max_side)
         form.addRow("Device", self.device)
         form.addRow("Work folder", sidecar_row)
+        form.addRow("Backbone weights", weights_row)
+        form.addRow("Classes", self.class_list)
         self.restore = QPushButton("Restore paper defaults")
         self.restore.clicked.connect(lambda: self.show_config(SegmenterConfig()))
         self.error = QLabel()
@@ -119,9 +143,21 @@ class SettingsDialog(QDialog):
     def sidecar_folder(self) -> str:
         return self.sidecar.text().strip()
 
+    def backbone_weights(self) -> str:
+        return self.weights.text().strip()
+
+    def class_names(self) -> list[str]:
+        """The class list typed ([] when empty: the default classes); raises ClassListError when unusable."""
+        text = self.class_list.toPlainText()
+        return parse_class_names(text) if text.strip() else []
+
     def accept(self) -> None:
         try:
             self.config()
+            self.class_names()
+        except ClassListError as exc:
+            self.error.setText(f"Classes: {exc}")
+            return
         except ValueError as exc:
             self.error.setText(str(exc))
             return
@@ -131,3 +167,9 @@ class SettingsDialog(QDialog):
         folder = QFileDialog.getExistingDirectory(self, "Work folder", self.sidecar.text())
         if folder:
             self.sidecar.setText(folder)
+
+    def _choose_weights(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Backbone weights", self.weights.text(),
+                                              "PyTorch weights (*.pth *.pt);;All files (*)")
+        if path:
+            self.weights.setText(path)

@@ -9,7 +9,10 @@ result carries a loud warning.
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-WEIGHTS_ENV = "GDC_SEG_BACKBONE_WEIGHTS"
+from .weights import WEIGHTS_ENV
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 STEM_KEYS = ("features.0.", "features.1.", "features.2.", "features.3.")
@@ -142,12 +146,16 @@ def read_weights_file(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     return state
 
 
-def torchvision_weights_file() -> Path:
-    """Where torch hub keeps torchvision's ImageNet MobileNetV2 weights (it may not exist yet)."""
+def torchvision_weights_url() -> str:
+    """Where torchvision downloads its ImageNet MobileNetV2 weights from."""
     from torchvision.models import MobileNet_V2_Weights
 
-    url = MobileNet_V2_Weights.IMAGENET1K_V1.url
-    return Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[1]
+    return MobileNet_V2_Weights.IMAGENET1K_V1.url
+
+
+def torchvision_weights_file() -> Path:
+    """Where torch hub keeps torchvision's ImageNet MobileNetV2 weights (it may not exist yet)."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / torchvision_weights_url().rsplit("/", 1)[1]
 
 
 def _torchvision_state(allow_download: bool) -> dict[str, torch.Tensor] | None:
@@ -156,10 +164,14 @@ def _torchvision_state(allow_download: bool) -> dict[str, torch.Tensor] | None:
     cached = torchvision_weights_file()
     if not cached.is_file() and not allow_download:
         return None
+    announced = io.StringIO()  # torch prints "Downloading: ..." (on stdout) before it knows whether it can
     try:
-        return MobileNet_V2_Weights.IMAGENET1K_V1.get_state_dict(progress=False)
-    except Exception:  # offline, proxy, corrupt download: fall through to the untrained stem
+        with contextlib.redirect_stdout(announced), contextlib.redirect_stderr(announced):
+            state = MobileNet_V2_Weights.IMAGENET1K_V1.get_state_dict(progress=False)
+    except Exception:  # offline, proxy, corrupt download: fall through to the untrained stem, without that line
         return None
+    sys.stderr.write(announced.getvalue())  # a download that happened keeps its line, on stderr (stdout: results)
+    return state
 
 
 def choose_stem(weights_path: str | os.PathLike | None = None, *, allow_download: bool = True,

@@ -18,19 +18,23 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from . import baselines
-from .backbone import WEIGHTS_ENV, BackboneWeightsError, StemChoice, choose_stem
+from . import baselines, workfiles
 from .config import CLASS_WEIGHTINGS, DEVICES, REFINEMENTS, SPATIAL_PRIORS, SUPERPIXEL_RESOLUTIONS, SegmenterConfig
 from .evaluation import HUMAN, DatasetError, Sample, Scores, list_dataset, read_sample
-from .io import (IMAGE_SUFFIXES, ImageReadError, grey_to_uint8, overlay, read_image, read_label_map, write_image,
-                 write_label_map)
+from .images import run_too_large, too_small
+from .io import (IMAGE_SUFFIXES, ImageReadError, fit_name, grey_to_uint8, overlay, pixel_limit, read_image,
+                 read_label_map, write_image, write_label_map)
 from .scribbles import NO_LABEL, ScribbleError, validate_scribbles
-from .segmenter import STAGES, Progress, SegmentationResult, Segmenter, resolve_device
 from .simulate import STYLES
+from .weights import WEIGHTS_ENV
+
+if TYPE_CHECKING:  # the torch-backed names: bound by import_engine() once the arguments are parsed
+    from .backbone import BackboneWeightsError, StemChoice, choose_stem
+    from .segmenter import STAGES, Progress, SegmentationResult, Segmenter, resolve_device
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 METHODS = ("gdc", *baselines.BASELINES)
@@ -101,6 +105,10 @@ def _run_options() -> argparse.ArgumentParser:
                        help=f"ImageNet MobileNetV2 weights file (default: ${WEIGHTS_ENV}, then torchvision's cache)")
     group.add_argument("--require-pretrained", action="store_true",
                        help="fail instead of using the untrained offline stem when no ImageNet weights are found")
+    group.add_argument("--max-pixels", type=int, metavar="N",
+                       help="refuse images larger than N pixels (width x height), and runs that need more memory "
+                            "than a two-class run on N pixels (many classes), instead of risking the machine's "
+                            "memory (default: $GDC_SEG_MAX_PIXELS, else 50000000: peaks of about 2.6 GB)")
     return parser
 
 
@@ -120,8 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     batch = commands.add_parser("batch", parents=shared, help="segment every image of a folder")
     batch.add_argument("images", type=Path, metavar="IMAGES_DIR")
     batch.add_argument("--scribbles", type=Path, default=None,
-                       help="folder of <stem>.png or <stem>_scribbles.png scribbles (default: IMAGES_DIR/gdc-seg, "
-                            "the app's autosave folder)")
+                       help="folder of <stem>.png or <stem>_scribbles.png scribbles (default: the app's saved "
+                            "work, in IMAGES_DIR/gdc-seg or beside the image)")
     batch.add_argument("--out", type=Path, required=True, help="folder for the <image stem>.png masks")
     batch.add_argument("--overlay", type=Path, metavar="DIR", help="also write overlays into this folder")
     batch.add_argument("--uncertainty", type=Path, metavar="DIR", help="also write uncertainties into this folder")
@@ -187,8 +195,7 @@ class ProgressBar:
 
     def item(self, done: int, text: str) -> None:
         """Record that item ``done`` finished (or was skipped / failed) with a permanent line."""
-        self.stream.write(("\r\x1b[K" if self.live else "") + self._line(done, text) + "\n")
-        self.stream.flush()
+        say(("\r\x1b[K" if self.live else "") + self._line(done, text), self.stream)
 
 
 def load_stem(args: argparse.Namespace, warn: Warnings) -> StemChoice:
@@ -211,40 +218,93 @@ def make_segmenter(args: argparse.Namespace, config: SegmenterConfig, warn: Warn
     return Segmenter(config, stem=load_stem(args, warn))
 
 
-def load_inputs(image_path: Path, scribbles_path: Path) -> tuple[np.ndarray, np.ndarray]:
+def max_pixels(args: argparse.Namespace) -> int:
+    """The pixel limit of ``--max-pixels`` (else ``$GDC_SEG_MAX_PIXELS``, else the default); bad values are
+    CliErrors."""
+    try:
+        return pixel_limit(args.max_pixels)
+    except ValueError as exc:
+        raise CliError(f"invalid option value: {exc}") from None
+
+
+def load_inputs(image_path: Path, scribbles_path: Path, limit: int | None = None,
+                config: SegmenterConfig | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Read an image ((H, W) or (H, W, 3) uint8) and its scribbles ((H, W) uint8) and check they fit together.
 
-    Raises :class:`CliError` naming the file: missing or unreadable, another size, fewer than two classes.
+    Raises :class:`CliError` naming the file: missing or unreadable, above the pixel ``limit`` (default:
+    :func:`io.pixel_limit`'s) alone or, run with ``config`` (default: the defaults), with its classes; another size,
+    fewer than two classes.
     """
+    config = config or SegmenterConfig()
     try:
-        image = read_image(image_path)
-        scribbles = read_label_map(scribbles_path)
-    except ImageReadError as exc:
+        limit = pixel_limit(limit)
+        image = read_image(image_path, limit)
+        scribbles = read_label_map(scribbles_path, limit)
+    except (ImageReadError, ValueError) as exc:
         raise CliError(str(exc)) from None
-    if min(image.shape[:2]) < 2:
-        raise CliError(f"{image_path}: image is too small ({image.shape[1]}x{image.shape[0]})")
+    small = too_small(image.shape[1], image.shape[0])
+    if small is not None:
+        raise CliError(f"{image_path}: {small}")
     try:
-        validate_scribbles(scribbles, image.shape[:2])
+        classes = validate_scribbles(scribbles, image.shape[:2])
     except ScribbleError as exc:
         raise CliError(f"{scribbles_path}: {exc}") from None
+    reason = run_too_large(image.shape[:2], len(classes), config.max_side, config.samples, limit)
+    if reason is not None:
+        raise CliError(f"{scribbles_path}: {reason}")
     return image, scribbles
 
 
-def find_scribbles(image_path: Path, scribbles_dir: Path) -> Path | None:
-    """The scribble file of an image in a batch: ``<scribbles_dir>/<image stem>.png``, else the app's autosave
-    name ``<image stem>_scribbles.png``; None when there is neither."""
-    for name in (f"{image_path.stem}.png", f"{image_path.stem}_scribbles.png"):
-        candidate = scribbles_dir / name
-        if candidate.is_file():
-            return candidate
-    return None
+def scribble_files(image_path: Path, scribbles_dir: Path | None) -> list[Path]:
+    """The files a batch looks for as an image's scribbles, in order, for its "skipped" line:
+    ``<scribbles_dir>/<image stem>.png`` then the app's saved work there; without ``scribbles_dir``, the app's saved
+    work where the app saves it (:func:`gdc_core.workfiles.work_folder`). Long stems are shortened as the app
+    shortens them (:func:`gdc_core.io.fit_name`, :func:`gdc_core.io.fit_stem` in :mod:`gdc_core.workfiles`)."""
+    if scribbles_dir is None:
+        return [workfiles.WorkPaths.beside(image_path, workfiles.work_folder(image_path.parent)).scribbles]
+    saved = workfiles.WorkPaths.beside(image_path, scribbles_dir).scribbles
+    return [scribbles_dir / fit_name(image_path.stem, ".png"), saved]
+
+
+def find_scribbles(image_path: Path, scribbles_dir: Path | None) -> Path | None:
+    """The scribble file of an image in a batch: ``<scribbles_dir>/<image stem>.png``, else the app's saved work
+    there; without ``scribbles_dir``, the app's saved work wherever the app finds it
+    (:func:`gdc_core.workfiles.search_folders`). None when there is none."""
+    if scribbles_dir is not None:
+        named = scribble_files(image_path, scribbles_dir)[0]
+        if named.is_file():
+            return named
+    folders = [scribbles_dir] if scribbles_dir is not None else workfiles.search_folders(image_path.parent)
+    work = workfiles.find_work(image_path.stem, folders)
+    return workfiles.current_files(work).get("scribbles") if work is not None else None
 
 
 def list_images(folder: Path) -> list[Path]:
-    """Image files (suffix in IMAGE_SUFFIXES) directly in ``folder``, sorted by name."""
+    """The images directly in ``folder`` as the app lists them (:func:`gdc_core.workfiles.list_images`)."""
     if not folder.is_dir():
         raise CliError(f"{folder}: no such folder")
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    return workfiles.list_images(folder)
+
+
+def say(line: str, stream=None) -> None:
+    """Print one line to ``stream`` (default stdout). A file name the file system gave as bytes that do not decode
+    (Python keeps them as lone surrogates) is written back as those same bytes, so the printed path names the file."""
+    stream = stream or sys.stdout
+    text = line + "\n"
+    try:
+        stream.write(text)
+    except UnicodeEncodeError:
+        encoding = stream.encoding or "utf-8"
+        try:
+            data = text.encode(encoding, "surrogateescape")
+        except UnicodeEncodeError:
+            data = text.encode(encoding, "backslashreplace")
+        if hasattr(stream, "buffer"):
+            stream.flush()
+            stream.buffer.write(data)
+        else:
+            stream.write(data.decode(encoding, "replace"))
+    stream.flush()
 
 
 def format_timings(timings: dict[str, float]) -> str:
@@ -282,16 +342,20 @@ def cmd_segment(args: argparse.Namespace) -> int:
     """Segment one image; prints one summary line to stdout."""
     config = config_from_args(args)
     check_outputs((args.out, args.overlay, args.uncertainty), (args.image, args.scribbles))
-    image, scribbles = load_inputs(args.image, args.scribbles)
+    image, scribbles = load_inputs(args.image, args.scribbles, max_pixels(args), config)
     warn = Warnings()
     segmenter = make_segmenter(args, config, warn)
-    segmenter.set_image(image)
-    result = segmenter.run(scribbles)
+    try:
+        segmenter.set_image(image)
+        result = segmenter.run(scribbles)
+    except MemoryError:
+        raise CliError(f"{args.image}: not enough memory to segment this image (try a smaller --max-side or "
+                       f"fewer classes)") from None
     for message in result.warnings:
         warn(message)
     write_outputs(result, image, args.out, args.overlay, args.uncertainty)
     classes = ",".join(str(c) for c in result.classes)
-    print(f"{args.image}: classes {classes} on {result.device} | {format_timings(result.timings)} -> {args.out}")
+    say(f"{args.image}: classes {classes} on {result.device} | {format_timings(result.timings)} -> {args.out}")
     return EXIT_OK
 
 
@@ -305,13 +369,13 @@ def _stage_text(name: str) -> Callable[[Progress], str]:
 def _batch_one(segmenter: Segmenter, image_path: Path, scribbles_path: Path, args: argparse.Namespace,
                bar: ProgressBar, done: int, warn: Warnings) -> SegmentationResult:
     """Segment one batch image and write its outputs (CliError on bad input)."""
-    image, scribbles = load_inputs(image_path, scribbles_path)
+    image, scribbles = load_inputs(image_path, scribbles_path, args.pixel_limit, segmenter.config)
     segmenter.set_image(image)
     text = _stage_text(image_path.name)
     result = segmenter.run(scribbles, on_progress=lambda progress: bar.draw(done, text(progress)))
     for message in result.warnings:
         warn(message)
-    name = f"{image_path.stem}.png"
+    name = fit_name(image_path.stem, ".png")
     write_outputs(result, image, args.out / name, args.overlay and args.overlay / name,
                   args.uncertainty and args.uncertainty / name)
     return result
@@ -321,32 +385,34 @@ def cmd_batch(args: argparse.Namespace) -> int:
     """Segment every image of a folder that has scribbles and no mask yet; summary line on stdout."""
     config = config_from_args(args)
     images = list_images(args.images)
-    if args.scribbles is None:
-        args.scribbles = args.images / "gdc-seg"
-    if not args.scribbles.is_dir():
+    if args.scribbles is not None and not args.scribbles.is_dir():
         raise CliError(f"{args.scribbles}: no such folder")
-    check_outputs((args.out, args.overlay, args.uncertainty), (args.images, args.scribbles))
+    check_outputs((args.out, args.overlay, args.uncertainty),
+                  (args.images, args.scribbles or workfiles.work_folder(args.images)))
     if not images:
         raise CliError(f"{args.images}: no images ({', '.join(IMAGE_SUFFIXES)})")
+    args.pixel_limit = max_pixels(args)
     warn = Warnings()
     segmenter = make_segmenter(args, config, warn)
     bar = ProgressBar(len(images))
     counts = {"done": 0, "skipped": 0, "failed": 0}
     started = time.perf_counter()
     for index, image_path in enumerate(images, start=1):
-        mask = args.out / f"{image_path.stem}.png"
-        scribbles_path = find_scribbles(image_path, args.scribbles)
+        mask = args.out / fit_name(image_path.stem, ".png")
+        scribbles_path = find_scribbles(image_path, args.scribbles)  # None: the app's work
         if mask.exists():
             status, note = "skipped", f"{image_path.name}: skipped, mask exists ({mask})"
         elif scribbles_path is None:
-            status, note = "skipped", f"{image_path.name}: skipped, no scribbles ({args.scribbles / image_path.stem}.png)"
+            *others, last = scribble_files(image_path, args.scribbles)
+            where = f"neither {', '.join(map(str, others))} nor {last}" if others else str(last)
+            status, note = "skipped", f"{image_path.name}: skipped, no scribbles ({where})"
         else:
             status, note = _batch_step(segmenter, image_path, scribbles_path, args, bar, index - 1, warn)
         counts[status] += 1
         bar.item(index, note)
     seconds = time.perf_counter() - started
-    print(f"batch {args.images}: {len(images)} images: {counts['done']} done, {counts['skipped']} skipped, "
-          f"{counts['failed']} failed in {seconds:.1f} s")
+    say(f"batch {args.images}: {len(images)} images: {counts['done']} done, {counts['skipped']} skipped, "
+        f"{counts['failed']} failed in {seconds:.1f} s")
     return EXIT_SOME_FAILED if counts["failed"] else EXIT_OK
 
 
@@ -357,14 +423,16 @@ def _batch_step(segmenter: Segmenter, image_path: Path, scribbles_path: Path, ar
         result = _batch_one(segmenter, image_path, scribbles_path, args, bar, done, warn)
     except CliError as exc:
         return "failed", f"FAILED {exc}"
+    except MemoryError:
+        return "failed", f"FAILED {image_path}: not enough memory to segment this image"
     except Exception as exc:  # one broken image must not stop the batch; the note says what happened
-        return "failed", f"FAILED {image_path}: {exc.__class__.__name__}: {exc}"
+        return "failed", f"FAILED {image_path}: the segmentation failed ({exc or 'no details'})"
     return "done", f"{image_path.name}: done in {result.timings['total']:.1f} s"
 
 
 # ----------------------------------------------------------------------------------------------- eval
 
-Predictor = Callable[[np.ndarray, np.ndarray, Callable[[Progress], None]], tuple[np.ndarray, dict[str, float]]]
+Predictor = Callable[[np.ndarray, np.ndarray, Callable[["Progress"], None]], tuple[np.ndarray, dict[str, float]]]
 
 
 def make_predictor(args: argparse.Namespace, config: SegmenterConfig, warn: Warnings) -> tuple[Predictor, dict]:
@@ -513,6 +581,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
 COMMANDS = {"segment": cmd_segment, "batch": cmd_batch, "eval": cmd_eval}
 
 
+def import_engine() -> None:
+    """Bind the engine's torch-backed names in this module. :func:`main` calls it once the arguments are parsed,
+    so ``--help`` and usage errors answer at once instead of after torch's import (seconds)."""
+    global BackboneWeightsError, StemChoice, choose_stem, STAGES, Progress, SegmentationResult, Segmenter
+    global resolve_device
+    from .backbone import BackboneWeightsError, StemChoice, choose_stem
+    from .segmenter import STAGES, Progress, SegmentationResult, Segmenter, resolve_device
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one subcommand; ``argv`` starts at the subcommand (default: ``sys.argv[1:]``). Returns the exit status."""
     parser = build_parser()
@@ -520,6 +597,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     except SystemExit as exc:  # --help (0) or a usage error (2), already printed by argparse
         return int(exc.code or 0)
+    import_engine()
     try:
         return COMMANDS[args.command](args)
     except CliError as exc:

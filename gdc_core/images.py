@@ -4,6 +4,55 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .io import MAX_PIXELS_ENV
+
+
+MIN_SIDE = 2  # pixels: the smallest height and width a segmentation works on
+
+
+def too_small(width: int, height: int) -> str | None:
+    """The reason a ``width`` x ``height`` image cannot be segmented, or None when it can."""
+    if min(width, height) >= MIN_SIDE:
+        return None
+    return f"{width}x{height} pixels is too small to segment (at least {MIN_SIDE}x{MIN_SIDE})"
+
+
+# Peak memory of a run beyond the program's own (~0.45 GB), fitted to measured peaks (CPU, default settings,
+# outputs written): 24 MP with 2 classes 1.5 GB and with 8 classes 2.1 GB; 31 MP with 8 classes 2.5 GB; 50 MP with
+# 2 classes 2.2 GB; with 255 classes 0.1 MP 2.8 GB, 0.16 MP 3.8 GB (50 samples) and 1.9 GB (10 samples), 0.93 MP
+# 5.1 GB. Full-size work costs max(43, 7 K + 8) bytes a pixel (the (K, H, W) probabilities, their upsampling and
+# refinement); work at the network's resolution max(35, 1.7 * samples) bytes per class and working pixel (the
+# Monte-Carlo passes are kept per class).
+RUN_BYTES_PER_PIXEL = 43
+
+
+def run_bytes(shape: tuple[int, int], classes: int, max_side: int, samples: int) -> int:
+    """Estimated peak bytes, beyond the program's own, of a run on an (H, W) ``shape`` image with ``classes``
+    scribbled classes at working resolution ``max_side`` with ``samples`` Monte-Carlo passes (conservative: the
+    stages' peaks are added although they come one after another)."""
+    height, width = shape
+    small_height, small_width = working_shape(shape, max_side)
+    full_size = height * width * max(RUN_BYTES_PER_PIXEL, 7 * classes + 8)
+    working = classes * small_height * small_width * max(35, 1.7 * samples)
+    return int(full_size + working)
+
+
+def run_budget(limit: int, max_side: int, samples: int) -> int:
+    """The bytes a run may take under the pixel ``limit``: those of a two-class run on a ``limit``-pixel image
+    (at the largest working size). Default limit, 400 px, 50 samples: 2.2 GB, peaks of about 2.6 GB."""
+    return int(limit * RUN_BYTES_PER_PIXEL + 2 * max_side * max_side * max(35, 1.7 * samples))
+
+
+def run_too_large(shape: tuple[int, int], classes: int, max_side: int, samples: int, limit: int) -> str | None:
+    """The reason a run is refused, or None: its :func:`run_bytes` must not exceed :func:`run_budget` of the pixel
+    ``limit`` (:func:`gdc_core.io.pixel_limit`)."""
+    needed, budget = run_bytes(shape, classes, max_side, samples), run_budget(limit, max_side, samples)
+    if needed <= budget:
+        return None
+    return (f"{shape[1]}x{shape[0]} with {classes} classes and {samples} samples needs about {needed / 1e9:.1f} GB, "
+            f"more than the {budget / 1e9:.1f} GB of a two-class run on the limit of {limit / 1e6:g} MP (set "
+            f"{MAX_PIXELS_ENV} or --max-pixels to raise it, or use fewer samples)")
+
 
 def as_rgb_uint8(image: np.ndarray) -> np.ndarray:
     """Any supported image array -> (H, W, 3) uint8 RGB.
@@ -18,8 +67,9 @@ def as_rgb_uint8(image: np.ndarray) -> np.ndarray:
         array = np.repeat(array[..., None], 3, axis=2)
     if array.ndim != 3 or array.shape[2] not in (3, 4):
         raise ValueError(f"expected an (H, W), (H, W, 3) or (H, W, 4) image, got shape {array.shape}")
-    if min(array.shape[:2]) < 2:
-        raise ValueError(f"image is too small ({array.shape[1]}x{array.shape[0]})")
+    reason = too_small(array.shape[1], array.shape[0])
+    if reason is not None:
+        raise ValueError(reason)
     array = array[..., :3]
     if array.dtype == np.uint8:
         return np.ascontiguousarray(array)

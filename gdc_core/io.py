@@ -5,8 +5,10 @@ label, with the PASCAL VOC colours embedded so any viewer shows them in colour.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -15,11 +17,89 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
-Image.MAX_IMAGE_PIXELS = 400_000_000  # 24 MP photos and larger scans are normal input, not a decompression bomb
+MAX_PIXELS_ENV = "GDC_SEG_MAX_PIXELS"
+# The largest image (width x height) that is decoded, and the largest two-class run (see run_too_large): a run on
+# 50 MP with 2 classes peaked at 2.2 GB, overlay and uncertainty written. Header-declared sizes above it are
+# refused before any pixel is decoded.
+DEFAULT_MAX_PIXELS = 50_000_000
+# A JPEG spends some bits on every 8x8 block: a uniform 7000x7000 image takes 570-770 KB at any quality (64-85
+# pixels a byte). Far more pixels a byte than this means data too short for its header (the decoder would fill
+# the missing part with grey instead of failing).
+JPEG_PIXELS_PER_BYTE = 10_000
+NAME_MAX = 255  # bytes in one file name on the usual file systems (ext4, XFS, btrfs, APFS, NTFS in UTF-16 units)
 
 
 class ImageReadError(ValueError):
-    """A file that is missing, unreadable, or not an image of a supported kind."""
+    """A file that is missing, unreadable, too large, or not an image of a supported kind."""
+
+
+def pixel_limit(max_pixels: int | None = None) -> int:
+    """The largest width x height to decode: ``max_pixels`` if given, else ``$GDC_SEG_MAX_PIXELS``, else
+    :data:`DEFAULT_MAX_PIXELS`. Raises ValueError for a value that is not a positive whole number."""
+    if max_pixels is None:
+        raw = os.environ.get(MAX_PIXELS_ENV, "").strip()
+        if not raw:
+            return DEFAULT_MAX_PIXELS
+        try:
+            max_pixels = int(raw)
+        except ValueError:
+            raise ValueError(f"{MAX_PIXELS_ENV}={raw!r} is not a whole number of pixels") from None
+    if max_pixels < 1:
+        raise ValueError(f"the pixel limit must be positive (got {max_pixels})")
+    return int(max_pixels)
+
+
+def too_large(width: int, height: int, limit: int) -> str | None:
+    """The reason an image of ``width`` x ``height`` is refused under ``limit`` pixels, or None when it is not."""
+    if width * height <= limit:
+        return None
+    return (f"{width}x{height} is {width * height / 1e6:.1f} MP, above the limit of {limit / 1e6:g} MP "
+            f"(set {MAX_PIXELS_ENV} or --max-pixels to raise it)")
+
+
+def _one_line(exc: BaseException) -> str:
+    """A decoder's message on one line ("malformed" when it has none)."""
+    return " ".join(str(exc).split()) or "malformed"
+
+
+@contextmanager
+def _open_checked(path: Path, limit: int, what: str) -> Iterator[Image.Image]:
+    """Open ``path`` lazily, refuse it from its header size above ``limit`` pixels, and turn every decoder failure
+    into :class:`ImageReadError` (one line naming the file and the reason, no decoder class names)."""
+    if not path.is_file():
+        raise ImageReadError(f"{path}: no such file")
+    if Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS < limit:
+        Image.MAX_IMAGE_PIXELS = limit  # Pillow's own bomb check then fires only above 2 x limit, refused below
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # decoder chatter (bomb warnings: our limit is checked instead)
+            with Image.open(path) as opened:
+                reason = too_large(*opened.size, limit)
+                if reason is not None:
+                    raise ImageReadError(f"{path}: {reason}")
+                size = path.stat().st_size
+                if opened.format == "JPEG" and opened.width * opened.height > JPEG_PIXELS_PER_BYTE * size:
+                    raise ImageReadError(f"{path}: not a readable {what} (declares {opened.width}x{opened.height} "
+                                         f"pixels in only {size} bytes: damaged, or a decompression bomb)")
+                if min(opened.size) < 1:
+                    raise ImageReadError(f"{path}: the {what} declares no pixels ({opened.width}x{opened.height})")
+                opened.load()
+                yield opened
+    except ImageReadError:
+        raise
+    except Image.DecompressionBombError:
+        raise ImageReadError(f"{path}: declares more than {2 * limit / 1e6:g} MP, above the limit of "
+                             f"{limit / 1e6:g} MP (set {MAX_PIXELS_ENV} or --max-pixels to raise it)") from None
+    except UnidentifiedImageError:
+        raise ImageReadError(f"{path}: not a readable {what} (no PNG, JPEG, BMP, TIFF or WebP data)") from None
+    except MemoryError:
+        raise ImageReadError(f"{path}: not enough memory to decode this {what}") from None
+    except OSError as exc:
+        if exc.filename is not None or exc.strerror:  # the file system's answer (permission denied, I/O error)
+            raise ImageReadError(f"{path}: not a readable {what} ({exc.strerror or _one_line(exc)})") from None
+        raise ImageReadError(f"{path}: not a readable {what} (damaged data: {_one_line(exc)})") from None
+    except Exception as exc:  # noqa: BLE001 - decoders raise many kinds on malformed data; each is the file's fault
+        raise ImageReadError(f"{path}: not a readable {what} (damaged data: {_one_line(exc)})") from None
 
 
 def voc_palette() -> np.ndarray:
@@ -36,20 +116,21 @@ def voc_palette() -> np.ndarray:
     return palette
 
 
-def read_image(path: str | os.PathLike) -> np.ndarray:
+def read_image(path: str | os.PathLike, max_pixels: int | None = None) -> np.ndarray:
     """Read an image file as (H, W) uint8 grey or (H, W, 3) uint8 RGB (alpha and palettes resolved).
 
-    16-bit greys are scaled to 8 bits. Raises :class:`ImageReadError` naming the file and the problem.
+    16-bit greys are scaled to 8 bits. Images larger than :func:`pixel_limit` (``max_pixels``) are refused from
+    their header, before decoding. Raises :class:`ImageReadError` naming the file and the problem.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ImageReadError(f"{path}: no such file")
     try:
-        with Image.open(path) as opened:
-            opened.load()
-            image = opened
+        limit = pixel_limit(max_pixels)
+    except ValueError as exc:
+        raise ImageReadError(f"{path}: {exc}") from None
+    with _open_checked(path, limit, "image") as image:
+        try:
             if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-                array = np.asarray(image, dtype=np.float64)
+                array = np.asarray(image, dtype=np.float32)
                 top = 65535.0 if array.max() > 255 else 255.0
                 return np.clip(array / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
             if image.mode == "L":
@@ -57,23 +138,67 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
             if image.mode in ("LA",):
                 return np.asarray(image.convert("L"), dtype=np.uint8).copy()
             return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise ImageReadError(f"{path}: not a readable image ({exc.__class__.__name__}: {exc})") from exc
+        except MemoryError:
+            raise ImageReadError(f"{path}: not enough memory to convert this image") from None
+        except (OSError, ValueError) as exc:
+            raise ImageReadError(f"{path}: cannot convert its pixels ({image.mode}: {_one_line(exc)})") from None
 
 
-def read_label_map(path: str | os.PathLike) -> np.ndarray:
-    """Read an 8-bit label PNG (palette or grey) as (H, W) uint8 values, not colours."""
+def read_label_map(path: str | os.PathLike, max_pixels: int | None = None) -> np.ndarray:
+    """Read an 8-bit label PNG (palette or grey) as (H, W) uint8 values, not colours (size limit as
+    :func:`read_image`)."""
     path = Path(path)
-    if not path.is_file():
-        raise ImageReadError(f"{path}: no such file")
     try:
-        with Image.open(path) as image:
-            image.load()
-            if image.mode not in ("P", "L"):
-                raise ImageReadError(f"{path}: a label map must be an 8-bit palette or grey PNG (found mode {image.mode})")
-            return np.asarray(image, dtype=np.uint8).copy()
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise ImageReadError(f"{path}: not a readable label map ({exc.__class__.__name__})") from exc
+        limit = pixel_limit(max_pixels)
+    except ValueError as exc:
+        raise ImageReadError(f"{path}: {exc}") from None
+    with _open_checked(path, limit, "label map") as image:
+        if image.mode not in ("P", "L"):
+            raise ImageReadError(f"{path}: a label map must be an 8-bit palette or grey PNG (found mode {image.mode})")
+        return np.asarray(image, dtype=np.uint8).copy()
+
+
+def fit_name(stem: str, tail: str = "", limit: int = NAME_MAX) -> str:
+    """``stem + tail`` as one file name of at most ``limit`` bytes in the file system's encoding.
+
+    A name that fits is returned unchanged (names round-trip as the file system gives them, undecodable bytes
+    included). A longer one keeps ``tail``, the start of ``stem`` cut at a character boundary, and ``~`` plus 8 hex
+    digits of the whole stem's SHA-1, so different long stems still get different names.
+    """
+    if len(os.fsencode(stem + tail)) <= limit:
+        return stem + tail
+    digest = "~" + hashlib.sha1(os.fsencode(stem)).hexdigest()[:8]
+    budget = limit - len(os.fsencode(tail + digest))
+    if budget < 0:
+        raise ValueError(f"no name of {limit} bytes can end in {tail!r}")
+    kept, used = [], 0
+    for character in stem:
+        size = len(os.fsencode(character))
+        if used + size > budget:
+            break
+        kept.append(character)
+        used += size
+    return "".join(kept) + digest + tail
+
+
+STEM_RESERVE = 32  # bytes kept free after a fitted stem for the endings derived from it (``_scribbles.png``, ...)
+
+
+def fit_stem(stem: str, reserve: int = STEM_RESERVE) -> str:
+    """An image's stem shortened (as :func:`fit_name` does) so that it plus any ending of up to ``reserve`` bytes is
+    a valid file name: every file named after one image shares this one stem, so each can be found from another.
+    Stems that leave room are returned unchanged."""
+    return fit_name(stem, "", NAME_MAX - reserve)
+
+
+TEMP_SUFFIX = ".tmp"
+
+
+def temp_prefix(name: str) -> str:
+    """How the temporary files :func:`atomic_path` writes for a file named ``name`` begin: ``.<name>.`` (then 8
+    random characters and :data:`TEMP_SUFFIX`); ``name`` is shortened (:func:`fit_name`) so that all of it is still
+    a valid file name."""
+    return f".{fit_name(name, '', NAME_MAX - 14)}."
 
 
 @contextmanager
@@ -84,7 +209,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    handle, temp_name = tempfile.mkstemp(prefix=temp_prefix(path.name), suffix=TEMP_SUFFIX, dir=path.parent)
     os.close(handle)
     temp = Path(temp_name)
     umask = os.umask(0)
@@ -116,20 +241,24 @@ def write_label_map(path: str | os.PathLike, labels: np.ndarray, palette: np.nda
 
 
 def overlay(image: np.ndarray, labels: np.ndarray, palette: np.ndarray | None = None, alpha: float = 0.5,
-            skip: tuple[int, ...] = (255,)) -> np.ndarray:
-    """Blend class colours over an image: (H, W, 3) uint8. Labels in ``skip`` stay uncoloured."""
+            skip: tuple[int, ...] = (255,), block_rows: int = 256) -> np.ndarray:
+    """Blend class colours over an (H, W) or (H, W, 3|4) uint8 image: (H, W, 3) uint8. Labels in ``skip`` stay
+    uncoloured. Works through ``block_rows`` rows at a time, so its float temporaries stay small (a 50 MP image:
+    150 MB of output and a few MB besides, instead of 1.8 GB)."""
     rgb = np.asarray(image)
-    if rgb.ndim == 2:
-        rgb = np.repeat(rgb[..., None], 3, axis=2)
     colours = voc_palette()
     if palette is not None:
         palette = np.asarray(palette, dtype=np.uint8).reshape(-1, 3)
         colours[: len(palette)] = palette
-    coloured = colours[labels].astype(np.float32)
-    blend = rgb[..., :3].astype(np.float32) * (1 - alpha) + coloured * alpha
-    keep = np.isin(labels, skip)
-    blend[keep] = rgb[..., :3][keep]
-    return np.clip(blend + 0.5, 0, 255).astype(np.uint8)
+    out = np.empty((*labels.shape, 3), dtype=np.uint8)
+    for top in range(0, labels.shape[0], block_rows):
+        rows = slice(top, top + block_rows)
+        part = rgb[rows, :, None] if rgb.ndim == 2 else rgb[rows, :, :3]
+        blend = part.astype(np.float32) * (1 - alpha) + colours[labels[rows]].astype(np.float32) * alpha
+        target = out[rows]
+        np.copyto(target, np.clip(blend + 0.5, 0, 255).astype(np.uint8))
+        np.copyto(target, part, where=np.isin(labels[rows], skip)[..., None])
+    return out
 
 
 def write_image(path: str | os.PathLike, image: np.ndarray) -> None:

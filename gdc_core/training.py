@@ -72,7 +72,8 @@ class StratifiedPixelSampler:
     2 x 2, 256 pixels need about 60 % of the neighbourhood positions of 256 independent ones.
 
     Args:
-        target: (h, w) long class indices 0..K-1, NO_LABEL elsewhere; every class present.
+        target: (h, w) long class indices 0..K-1, NO_LABEL elsewhere; a class without pixels (its strokes vanished
+            at this resolution) is not drawn. Raises ValueError when no class has any.
         weights: (K,) class weights w_c.
         per_step: pixels per step (split evenly over the classes; block² per draw).
         generator: torch generator for reproducible draws.
@@ -87,13 +88,15 @@ class StratifiedPixelSampler:
         self.generator = generator
         self.anchors = max(1, per_step // (len(weights) * block * block))
         steps = torch.arange(block, device=device)
-        self.squares, self.square_weights, labels = [], [], []
+        self.squares, self.square_weights, labels, normaliser = [], [], [], 0.0
         for c in range(len(weights)):
             members = torch.nonzero(flat == c).squeeze(1)
+            if len(members) == 0:  # a class with no labelled pixel at this resolution: nothing of it to draw
+                continue
             ys = (members // width).view(-1, 1, 1) + steps.view(1, -1, 1)
             xs = (members % width).view(-1, 1, 1) + steps.view(1, 1, -1)
             inside = (ys < height) & (xs < width)
-            square = torch.where(inside, ys * width + xs, members.view(-1, 1, 1)).reshape(len(members), -1)
+            square = torch.where(inside, ys * width + xs, members.view(-1, 1, 1)).reshape(len(members), block * block)
             valid = inside.reshape(len(members), -1) & (flat[square] == c)
             covering = torch.zeros(height * width, device=device).index_add_(
                 0, square[valid], torch.ones(int(valid.sum()), device=device))
@@ -101,8 +104,11 @@ class StratifiedPixelSampler:
             self.squares.append(square)  # (n_c, block²) flat positions; outside pixels repeat the anchor, weight 0
             self.square_weights.append(torch.where(valid, weight, torch.zeros((), device=device)))
             labels.append(torch.full((self.anchors * block * block,), c, dtype=torch.long, device=device))
+            normaliser += float(weights[c]) * len(members)
+        if not labels:
+            raise ValueError("no labelled pixel to train on")
         self.labels = torch.cat(labels)
-        self.normaliser = float(sum(float(weights[c]) * len(squares) for c, squares in enumerate(self.squares)))
+        self.normaliser = normaliser
 
     def draw(self) -> tuple[torch.Tensor, torch.Tensor]:
         """This step's minibatch, class by class: flat positions and importance weights, (K * anchors * block²,)

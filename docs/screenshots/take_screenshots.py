@@ -1,18 +1,22 @@
 """Regenerate the screenshots in this folder: the main window on the bundled sample, under a real X server.
 
     GDC_SEG_BACKBONE_WEIGHTS=/path/to/mobilenet_v2_imagenet_stem.pt \
-        xvfb-run -s "-screen 0 1400x900x24" python docs/screenshots/take_screenshots.py
+        xvfb-run -a -s "-screen 0 1400x900x24" python docs/screenshots/take_screenshots.py
 
 Writes empty.png, scribbles.png, running.png (a run in progress with its first preview), mask.png and
-uncertainty.png (the paper's settings: 50 steps, 50 samples).
+uncertainty.png (the paper's settings: 50 steps, 50 samples), then folder.png: a folder of four pictures made from
+the sample (README's walkthrough) with the first one segmented, accepted and autosaved. Settings and the folder
+live in a temporary place: the user's own are neither read nor changed.
 """
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PIL import Image
+from PySide6.QtCore import QPoint, QPointF, QSettings, QStandardPaths, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
@@ -41,16 +45,29 @@ def hover(window: MainWindow, x: float, y: float) -> None:
                                                  Qt.KeyboardModifier.NoModifier))
 
 
-def shoot(window: MainWindow, name: str) -> None:
-    settle()
+def shoot(window: MainWindow, name: str, wait: float = 0.3) -> None:
+    settle(wait)
     window.grab().save(str(HERE / name))
     print("wrote", HERE / name)
 
 
+def make_folder(folder: Path) -> None:
+    """Four pictures: the sample and three crops of it (the only photo bundled)."""
+    sample = Image.open(resource_path(SAMPLE_IMAGE)).convert("RGB")
+    sample.save(folder / "cat_1.png")
+    width, height = sample.size
+    for index, box in enumerate([(0, 0, width * 2 // 3, height), (width // 4, 0, width, height * 3 // 4),
+                                 (0, height // 5, width * 3 // 5, height)], start=2):
+        sample.crop(box).save(folder / f"cat_{index}.png")
+
+
 def main() -> int:
+    private = Path(tempfile.mkdtemp(prefix="gdc-seg-screenshots-"))
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(private / "settings"))
+    QStandardPaths.setTestModeEnabled(True)
     create_application([])
     config = SegmenterConfig()
-    window = MainWindow(create_segmenter(config), config)
+    window = MainWindow(create_segmenter(config, None), config)  # weights: GDC_SEG_BACKBONE_WEIGHTS
     window.resize(1280, 800)
     window.move(QPoint(0, 0))
     window.show()
@@ -66,8 +83,8 @@ def main() -> int:
     window.controller.progressed.connect(lambda progress: progress.preview is not None and previews.append(1))
     window.segment()
     while window.controller.busy and not previews:
-        settle(0.05)
-    shoot(window, "running.png")
+        QApplication.processEvents()
+    shoot(window, "running.png", wait=0.0)  # at once: the whole run takes about a second
     while window.controller.busy:
         settle(0.1)
     if window.document.prediction is None:
@@ -77,7 +94,26 @@ def main() -> int:
     shoot(window, "mask.png")
     window.actions.uncertainty.trigger()
     shoot(window, "uncertainty.png")
+    window.actions.uncertainty.trigger()  # back to the mask overlay
     window.document.undo_stack.setClean()  # nothing to save on close
+    folder = private / "photos"
+    folder.mkdir()
+    make_folder(folder)
+    if not window.open_folder(folder):
+        return 1
+    window.load_scribbles(resource_path(SAMPLE_SCRIBBLES))
+    window.segment()
+    deadline = time.monotonic() + 120
+    while (window.controller.busy or window.document.prediction is None) and time.monotonic() < deadline:
+        settle(0.1)
+    if window.document.prediction is None:
+        print("the folder run failed:", window.statusBar().currentMessage(), file=sys.stderr)
+        return 1
+    window.accept_prediction()
+    window.autosave.flush()
+    window.file_list.refresh()
+    hover(window, 300, 110)
+    shoot(window, "folder.png")
     window.close()
     return 0
 

@@ -1,11 +1,11 @@
-"""pytest-qt set-up for the app tests: offscreen Qt, QSettings in a temporary folder, no backbone weights (the
-engine's filter-bank stand-in), tiny runs, message boxes recorded instead of shown, and no thread left behind."""
+"""pytest-qt set-up for the app tests: offscreen Qt, no backbone weights (the engine's filter-bank stand-in), tiny
+runs, message boxes recorded instead of shown, and no thread left behind. The home, QSettings and the standard
+folders of every test are private (tests/conftest.py)."""
 from __future__ import annotations
 
 import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before Qt is imported
-os.environ.pop("GDC_SEG_BACKBONE_WEIGHTS", None)  # hermetic: never the shared weights
 
 import gc
 import warnings
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 from PIL import Image
-from PySide6.QtCore import QSettings, QStandardPaths, QThread
+from PySide6.QtCore import QThread
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.main_window import MainWindow
@@ -24,15 +24,6 @@ from qt_helpers import make_image, shown_window
 # the machines running these tests are shared: torch's default thread pool then oversubscribes the cores and a
 # tiny run takes seconds instead of tens of milliseconds
 torch.set_num_threads(1)
-
-
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path, monkeypatch):
-    """QSettings and the standard folders point into this test's tmp_path."""
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    QStandardPaths.setTestModeEnabled(True)
-    monkeypatch.delenv("GDC_SEG_BACKBONE_WEIGHTS", raising=False)
-    yield
 
 
 @pytest.fixture(autouse=True)

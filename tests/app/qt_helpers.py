@@ -56,3 +56,47 @@ def shown_window(qtbot, segmenter, config=TINY):
     main.activateWindow()
     qtbot.waitUntil(main.isActiveWindow)
     return main
+
+
+def on_next_dialog(kind, steps, tries: int = 200) -> list[BaseException]:
+    """Once the next modal dialog of type ``kind`` is up, run ``steps(dialog)`` on it as a user would. Call before
+    the action that opens it. Whatever ``steps`` raise is returned in the list (for the test to check after the
+    dialog closed) and the dialog is rejected, so a failing check fails the test instead of leaving it waiting."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    errors: list[BaseException] = []
+
+    def attempt(left: int) -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, kind):
+            if left > 0:
+                QTimer.singleShot(10, lambda: attempt(left - 1))
+            else:
+                errors.append(AssertionError(f"no {kind.__name__} came up"))
+            return
+        try:
+            steps(dialog)
+        except BaseException as exc:  # noqa: BLE001  (reported to the test)
+            errors.append(exc)
+            dialog.reject()
+
+    QTimer.singleShot(0, lambda: attempt(tries))
+    return errors
+
+
+def answer_text_dialog(qtbot, text: str | None) -> list[BaseException]:
+    """Once the next text dialog (QInputDialog) is up, type ``text`` and press Enter, or Esc when None. Call before
+    the click that opens it; returns :func:`on_next_dialog`'s error list."""
+    from PySide6.QtWidgets import QInputDialog, QLineEdit
+
+    def answer(dialog):
+        field = dialog.findChild(QLineEdit)
+        if text is None:
+            qtbot.keyClick(field, Qt.Key.Key_Escape)
+            return
+        field.selectAll()
+        qtbot.keyClicks(field, text)
+        qtbot.keyClick(field, Qt.Key.Key_Return)
+
+    return on_next_dialog(QInputDialog, answer)

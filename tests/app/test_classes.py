@@ -10,7 +10,7 @@ from app.document import Prediction
 from app.layers import class_lut
 from gdc_core import NO_LABEL
 from gdc_core.io import voc_palette
-from qt_helpers import drag
+from qt_helpers import answer_text_dialog, drag
 
 
 def test_defaults_are_background_and_one_object_class_in_voc_colours(window):
@@ -22,7 +22,9 @@ def test_defaults_are_background_and_one_object_class_in_voc_colours(window):
 
 def test_add_rename_recolour_through_the_panel(qtbot, window, monkeypatch):
     panel = window.palette_panel
+    errors = answer_text_dialog(qtbot, "class 2")
     qtbot.mouseClick(panel.add_button, Qt.MouseButton.LeftButton)
+    assert not errors, errors
     added = window.palette.classes()[-1]
     assert added.id == 2 and added.colour == tuple(voc_palette()[2]) and window.palette.current_id == 2
     shape = window.document.shape

@@ -33,13 +33,18 @@ def pixels(path) -> np.ndarray:
         return np.asarray(image).copy()
 
 
+def work_of(image_path) -> WorkPaths:
+    """Where the work on an image opened on its own is saved: ``<image folder>/gdc-seg``."""
+    return WorkPaths.beside(image_path, image_path.parent / "gdc-seg")
+
+
 def test_ctrl_s_saves_an_indexed_mask_named_after_the_image(qtbot, window, image_path):
     paint_two_classes(qtbot, window)
     segment(qtbot, window)
     predicted = window.document.prediction.labels.copy()
     qtbot.keyClick(window.canvas, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
-    paths = WorkPaths.beside(image_path)
-    assert paths.mask.name == "photo_mask.png" and paths.mask.parent == image_path.parent
+    paths = work_of(image_path)
+    assert paths.mask.name == "photo_mask.png" and paths.mask.parent == image_path.parent / "gdc-seg"
     assert np.array_equal(pixels(paths.mask), predicted)  # an unaccepted prediction on screen is what is saved
     assert np.array_equal(window.document.mask, predicted)
     colours = palette_of(paths.mask)
@@ -62,7 +67,7 @@ def test_overlay_and_custom_colours_are_saved(qtbot, window, image_path):
     paint_two_classes(qtbot, window)
     segment(qtbot, window)
     assert window.save()
-    paths = WorkPaths.beside(image_path)
+    paths = work_of(image_path)
     assert tuple(palette_of(paths.mask)[1]) == (0, 200, 100)
     table = voc_palette()
     table[1] = (0, 200, 100)
@@ -131,11 +136,11 @@ def test_bad_scribble_files_get_a_message_and_lose_nothing(qtbot, window, tmp_pa
 def test_a_failed_save_is_shown_and_the_work_stays(qtbot, window, image_path, message_boxes):
     paint_two_classes(qtbot, window)
     segment(qtbot, window)
-    WorkPaths.beside(image_path).mask.mkdir()  # a folder where the mask file should go: the write fails
+    work_of(image_path).mask.mkdir(parents=True)  # a folder where the mask file should go: the write fails
     qtbot.keyClick(window.canvas, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     assert message_boxes.shown and message_boxes.shown[-1][:2] == ("critical", "Save failed")
     assert window.isWindowModified() and window.document.mask is not None
-    assert not list(image_path.parent.glob(".*.tmp"))  # no temporary file left behind
+    assert not list(image_path.parent.rglob("*.tmp"))  # no temporary file left behind
 
 
 def test_an_unreadable_image_gets_a_message_and_the_current_one_stays(window, tmp_path, message_boxes):
@@ -150,7 +155,8 @@ def test_an_unreadable_image_gets_a_message_and_the_current_one_stays(window, tm
 
 
 def test_unusable_saved_work_is_reported_and_the_image_still_opens(qtbot, window, image_path, message_boxes):
-    WorkPaths.beside(image_path).scribbles.write_bytes(b"garbage")
+    work_of(image_path).folder.mkdir()
+    work_of(image_path).scribbles.write_bytes(b"garbage")
     assert window.open_image(image_path)
     assert "Saved work not loaded" in message_boxes.texts() and "photo_scribbles.png" in message_boxes.texts()
     assert not (window.document.scribbles != NO_LABEL).any()
@@ -165,7 +171,7 @@ def test_leaving_unsaved_work_asks_first(qtbot, window, image_path, message_boxe
     assert (window.document.scribbles != NO_LABEL).any()
     message_boxes.answer = message_boxes.answer.Save
     window.close()
-    assert not window.isVisible() and WorkPaths.beside(image_path).scribbles.is_file()
+    assert not window.isVisible() and work_of(image_path).scribbles.is_file()
 
 
 def test_ids_the_palette_lost_are_saved_with_default_entries_so_the_work_reloads(qtbot, window, image_path,

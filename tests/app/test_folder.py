@@ -11,7 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from app import gui
-from app.folder import EXPORTED, SCRIBBLED, SEGMENTED, UNTOUCHED, FolderSession, natural_key
+from app.folder import EXPORTED, SCRIBBLED, SEGMENTED, UNTOUCHED, FolderSession
+from gdc_core.workfiles import natural_key
 from app.main_window import MainWindow
 from gdc_core.io import read_label_map
 from qt_helpers import drag, make_image, shown_window
@@ -90,7 +91,7 @@ def test_clicking_a_row_opens_that_image(qtbot, folder_window):
 
 def test_gdc_seg_folder_opens_the_folder(monkeypatch, qtbot, segmenter, folder):
     seen = {}
-    monkeypatch.setattr(gui, "create_segmenter", lambda config: segmenter)
+    monkeypatch.setattr(gui, "create_segmenter", lambda config, weights: segmenter)
 
     def fake_exec(self):
         QApplication.processEvents()
@@ -129,3 +130,39 @@ def test_export_refuses_the_image_and_sidecar_folders(qtbot, folder_window, fold
     assert not window.export_folder(folder if where == "images" else folder / "gdc-seg")
     assert "choose another folder" in message_boxes.texts()
     assert (folder / "img1.png").read_bytes() == before
+
+
+def png_declaring(width: int, height: int) -> bytes:
+    """A palette PNG whose header declares ``width`` x ``height`` (its data is a few bytes only)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 3, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"PLTE", bytes(6))
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+
+
+def test_export_reports_a_mask_above_pillows_bomb_limit_and_exports_the_others(folder, tmp_path, monkeypatch):
+    """The export's size probe opens the saved mask with plain Pillow: a mask declaring more than twice
+    ``PIL.Image.MAX_IMAGE_PIXELS`` (Pillow's DecompressionBombError, not an OSError) is one problem line, and the
+    other images are still exported."""
+    from app.exporting import save_work
+    from app.palette import LabelClass
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 89_478_485)  # Pillow's default: above 179 MP Image.open raises
+    session = FolderSession(folder)
+    classes = [LabelClass(0, "background", (0, 0, 0)), LabelClass(1, "object", (128, 0, 0))]
+    mask = np.zeros((48, 64), np.uint8)
+    mask[:, 32:] = 1
+    for image in session.images[:2]:
+        save_work(session.work_paths(image), image=make_image(), scribbles=np.full((48, 64), 255, np.uint8),
+                  mask=mask, classes=classes)
+    first, second = session.images[:2]
+    session.work_paths(second).mask.write_bytes(png_declaring(20_000, 20_000))
+    report = session.export(tmp_path / "masks")
+    assert report.written == [tmp_path / "masks" / "img1.png"]
+    assert len(report.problems) == 1 and report.problems[0].startswith("img2.png: ")
+    assert np.array_equal(read_label_map(tmp_path / "masks" / "img1.png"), mask)

@@ -35,7 +35,7 @@ def started(monkeypatch, segmenter):
         return 0
 
     monkeypatch.setattr(QApplication, "exec", fake_exec)
-    monkeypatch.setattr(gui, "create_segmenter", lambda config: segmenter)
+    monkeypatch.setattr(gui, "create_segmenter", lambda config, weights: segmenter)
     return seen
 
 
@@ -57,7 +57,7 @@ def test_an_image_argument_opens_that_image(started, image_path):
 
 def test_help_and_bad_arguments(capsys):
     assert gui.run_gui(["--help"]) == 0
-    assert "usage: gdc-seg [IMAGE]" in capsys.readouterr().out
+    assert "usage: gdc-seg [-h] [--backbone-weights FILE]" in capsys.readouterr().out
     assert gui.run_gui(["a.png", "b.png"]) == 2
 
 

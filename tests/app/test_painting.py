@@ -67,7 +67,7 @@ def test_bracket_keys_resize_the_brush_and_the_ring_shows_its_true_size(qtbot, w
     canvas = window.canvas
     canvas.set_brush_size(10)
     qtbot.keyClick(canvas, Qt.Key.Key_BracketRight)
-    assert canvas.brush_size == 12 and window.brush_spin.value() == 12
+    assert canvas.brush_size == 11 and window.brush_spin.value() == 11
     qtbot.keyClick(canvas, Qt.Key.Key_BracketLeft)
     qtbot.keyClick(canvas, Qt.Key.Key_BracketLeft)
     assert canvas.brush_size == 8
@@ -107,3 +107,20 @@ def test_stroke_record_keeps_only_touched_tiles():
     (top, left, bottom, right), before, after = record.patches()
     assert (top, left, bottom, right) == (TILE, 0, 2 * TILE, TILE)
     assert (before == NO_LABEL).all() and (after[1:5, 1:5] == 3).all()
+
+
+def test_bracket_keys_step_evenly_and_the_same_sizes_both_ways(qtbot, window):
+    canvas = window.canvas
+    canvas.set_brush_size(1)
+    up = [1]
+    while canvas.brush_size < 512:
+        qtbot.keyClick(canvas, Qt.Key.Key_BracketRight)
+        up.append(canvas.brush_size)
+    down = [512]
+    while canvas.brush_size > 1:
+        qtbot.keyClick(canvas, Qt.Key.Key_BracketLeft)
+        down.append(canvas.brush_size)
+    assert up == down[::-1]  # ] then [ comes back to the same size, everywhere
+    assert [b - a for a, b in zip(up, up[1:]) if b <= 8] == [1] * 7
+    ratios = [b / a for a, b in zip(up, up[1:]) if a >= 16]  # below, whole pixels round the steps coarsely
+    assert 1.15 <= min(ratios) and max(ratios) <= 1.23  # about 19 % per step

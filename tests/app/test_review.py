@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QToolBar
 
 from gdc_core import NO_LABEL
 from qt_helpers import drag, paint_two_classes
@@ -82,3 +83,50 @@ def test_m_switches_between_scribbles_and_mask(qtbot, segmented):
 def test_m_without_a_prediction_explains(qtbot, window):
     qtbot.keyClick(window.canvas, Qt.Key.Key_M)
     assert window.canvas.target == "scribbles" and not window.actions.edit_mask.isChecked()
+
+
+def test_m_has_one_meaning_switch_and_the_toolbar_shows_what_strokes_paint(qtbot, segmented):
+    canvas = segmented.canvas
+    button = segmented.findChild(QToolBar).widgetForAction(segmented.actions.edit_mask)
+    assert button.text() == "Strokes: scribbles" and not button.isChecked()
+    qtbot.keyClick(canvas, Qt.Key.Key_Return)  # accept: strokes now correct the mask
+    assert canvas.target == "mask" and button.text() == "Strokes: mask" and button.isChecked()
+    for expected in ("scribbles", "mask", "scribbles"):  # M switches, whatever came before
+        qtbot.keyClick(canvas, Qt.Key.Key_M)
+        assert canvas.target == expected and button.text() == f"Strokes: {expected}"
+        assert button.isChecked() == (expected == "mask")
+    assert "Switch strokes between adding scribbles and correcting" in segmented.actions.edit_mask.toolTip()
+
+
+def test_a_prediction_older_than_the_scribbles_is_marked_stale_also_after_esc(qtbot, segmented):
+    stale = segmented.run_status.stale_label
+    assert not stale.isVisibleTo(segmented)
+    segmented.actions.auto.setChecked(True)
+    drag(qtbot, segmented.canvas, [(10.5, 40.5), (20.5, 40.5)])  # starts a run: the prediction on screen is old
+    assert stale.isVisibleTo(segmented)
+    qtbot.keyClick(segmented.canvas, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not segmented.controller.busy, timeout=20_000)
+    if segmented.statusBar().currentMessage() == "Segmentation cancelled.":
+        assert stale.isVisibleTo(segmented)
+    segmented.actions.auto.setChecked(False)
+    qtbot.keyClick(segmented.canvas, Qt.Key.Key_R)
+    qtbot.waitUntil(lambda: not segmented.controller.busy, timeout=20_000)
+    assert not stale.isVisibleTo(segmented)
+
+
+def test_last_run_time_does_not_carry_over_to_the_next_image(qtbot, segmented, tmp_path):
+    assert segmented.run_status.time_label.text().startswith("Last run ")
+    other = tmp_path / "images" / "other.png"
+    from PIL import Image
+    Image.fromarray(segmented.document.image[::-1].copy()).save(other)
+    assert segmented.open_image(other)
+    assert segmented.run_status.time_label.text() == ""
+
+
+def test_docs_keys_page_is_the_apps_own_table(window):
+    from pathlib import Path
+
+    from app.actions import shortcut_markdown
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "keys.md"
+    assert page.read_text(encoding="utf-8") == shortcut_markdown(window.actions)  # python -m app.actions remakes it
