@@ -32,7 +32,7 @@ SIMULATED_FOLDER = "davis-dev"
 METHODS = {
     "default": ("gdc-seg's default", []),
     "network": ("the paper's pipeline: the network alone, no spatial prior, no refinement",
-                ["--refine", "none", "--spatial-prior", "none"]),
+                ["--refine", "none"]),
     "grabcut": ("OpenCV GrabCut from the strokes and their bounding box", ["--method", "grabcut"]),
     "watershed": ("marker watershed", ["--method", "watershed"]),
     "random_walker": ("random walker", ["--method", "random_walker"]),

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from . import baselines, workfiles
-from .config import CLASS_WEIGHTINGS, DEVICES, REFINEMENTS, SPATIAL_PRIORS, SUPERPIXEL_RESOLUTIONS, SegmenterConfig
+from .config import CLASS_WEIGHTINGS, DEVICES, REFINE_STAGES, SUPERPIXEL_RESOLUTIONS, SegmenterConfig
 from .evaluation import HUMAN, DatasetError, Sample, Scores, list_dataset, read_sample
 from .images import run_too_large, too_small
 from .io import (IMAGE_SUFFIXES, ImageReadError, fit_name, grey_to_uint8, overlay, pixel_limit, read_image,
@@ -45,7 +45,7 @@ CONFIG_OPTIONS = {"conv": "context_conv", "steps": "steps", "samples": "samples"
                   "grabcut_iterations": "grabcut_iterations", "grabcut_band": "grabcut_band",
                   "slic_iterations": "slic_iterations", "superpixel_resolution": "superpixel_resolution",
                   "literal": "literal", "device": "device", "seed": "seed",
-                  "spatial_prior": "spatial_prior", "min_reach": "min_reach", "reach_factor": "reach_factor"}
+                  "min_reach": "min_reach", "reach_factor": "reach_factor", "far_weight": "far_weight"}
 
 
 class CliError(Exception):
@@ -68,16 +68,18 @@ def _run_options() -> argparse.ArgumentParser:
     group.add_argument("--sigma", type=float, help=f"GDC offset spread (default {defaults.sigma})")
     group.add_argument("--class-weighting", choices=CLASS_WEIGHTINGS,
                        help=f"loss class weights (default {defaults.class_weighting})")
-    group.add_argument("--refine", choices=REFINEMENTS, help=f"full-size refinement (default {defaults.refine})")
-    group.add_argument("--spatial-prior", choices=SPATIAL_PRIORS,
-                       help=f"objects lie near their strokes, used in training, in finishing, both or neither "
-                            f"(default {defaults.spatial_prior})")
+    group.add_argument("--refine", metavar="STAGES",
+                       help=f"what runs beside the paper's network: none (the paper's pipeline) or a '+'-joined subset "
+                            f"of {', '.join(REFINE_STAGES)} (default {defaults.refine})")
     group.add_argument("--min-reach", type=float,
                        help=f"an object's smallest reach from its strokes, as a fraction of the image's longer side "
                             f"(default {defaults.min_reach})")
     group.add_argument("--reach-factor", type=float,
                        help=f"an object's reach as a multiple of half its strokes' bounding-box diagonal "
                             f"(default {defaults.reach_factor})")
+    group.add_argument("--far-weight", type=float,
+                       help=f"training weight of the background out of every object's reach, as a fraction of a "
+                            f"class's (default {defaults.far_weight})")
     group.add_argument("--max-side", type=int, help=f"working resolution in px (default {defaults.max_side})")
     group.add_argument("--pixels-per-step", type=int,
                        help=f"labelled pixels per training step, 0 = all (default {defaults.pixels_per_step})")

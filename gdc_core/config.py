@@ -11,10 +11,21 @@ from typing import Any, Mapping
 
 CONTEXT_CONVS = ("gdc", "normal", "deformable", "uniform")
 CLASS_WEIGHTINGS = ("balanced", "paper", "none")
-REFINEMENTS = ("none", "grabcut", "seeded", "grabcut+seeded")
+REFINE_STAGES = ("prior", "grabcut", "seeded")  # in pipeline order; see refine.py
 DEVICES = ("auto", "cpu", "cuda")
 SUPERPIXEL_RESOLUTIONS = ("features", "input")
-SPATIAL_PRIORS = ("none", "train", "finish", "train+finish")
+
+
+def parse_refine(spec: str) -> tuple[str, ...]:
+    """``"none"`` -> (); ``"seeded+prior"`` -> ("prior", "seeded"): the stages of a refine spec, in pipeline order.
+    Raises ValueError on unknown or repeated stages."""
+    if spec == "none":
+        return ()
+    stages = tuple(spec.split("+"))
+    unknown = [s for s in stages if s not in REFINE_STAGES]
+    if unknown or len(set(stages)) != len(stages):
+        raise ValueError(f"unknown refine {spec!r}; use none or a '+'-joined subset of {', '.join(REFINE_STAGES)}")
+    return tuple(s for s in REFINE_STAGES if s in stages)
 
 
 def parse_context_conv(spec: str) -> tuple[str, int]:
@@ -124,10 +135,10 @@ class SegmenterConfig:
     slic_iterations: int = 10
     superpixel_resolution: str = "features"
     max_side: int = 400
-    refine: str = "grabcut+seeded"
-    spatial_prior: str = "train+finish"
+    refine: str = "prior+grabcut+seeded"
     min_reach: float = 0.1
     reach_factor: float = 0.5
+    far_weight: float = 0.5
     grabcut_iterations: int = 2
     grabcut_band: int = 64
     preview_every: int = 10
@@ -138,10 +149,11 @@ class SegmenterConfig:
     def __post_init__(self) -> None:
         parse_context_conv(self.context_conv)
         _check_choice("class_weighting", self.class_weighting, CLASS_WEIGHTINGS)
-        _check_choice("refine", self.refine, REFINEMENTS)
+        parse_refine(self.refine)
         _check_choice("device", self.device, DEVICES)
         _check_choice("superpixel_resolution", self.superpixel_resolution, SUPERPIXEL_RESOLUTIONS)
-        _check_choice("spatial_prior", self.spatial_prior, SPATIAL_PRIORS)
+        if not self.far_weight >= 0:
+            raise ValueError(f"far_weight must be 0 or more (got {self.far_weight!r})")
         if not (self.min_reach > 0 and self.reach_factor >= 0):
             raise ValueError(f"min_reach must be positive and reach_factor 0 or more (got {self.min_reach!r}, "
                              f"{self.reach_factor!r})")

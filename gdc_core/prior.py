@@ -6,12 +6,15 @@ background stroke on one side of the picture, it gives the object's class to wha
 stroke (a field of grass, the sky), and GrabCut started from that decision keeps it. GrabCut started from the
 strokes' bounding box does not, because it assumes the object lies inside the box.
 
-The *reach* of an object class is how far from its strokes its pixels may plausibly lie:
-``max(min_reach * L, reach_factor * e)``, with L the image's longer side and e half the diagonal of the bounding
-box of the class's strokes (pixels). Every size here is in pixels of the label map given.
+An object class *reaches* the pixels within ``max(min_reach * L, reach_factor * e)`` of its strokes, with L the
+image's longer side and e half the diagonal of the bounding box of the class's strokes, and every pixel of the
+convex hull of its strokes and the background strokes: an annotator who puts background strokes round an object
+(or on one side of it) says that the object may extend up to them, and nothing about the other side. Every size
+here is in pixels of the label map given.
 """
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from scipy import ndimage
 
@@ -27,20 +30,29 @@ def class_reach(strokes: np.ndarray, cls: int, min_reach: float, reach_factor: f
 
 
 def within_reach(strokes: np.ndarray, background: int, min_reach: float, reach_factor: float) -> np.ndarray:
-    """Per class, the pixels within its reach of its strokes: (K, h, w) bool for class indices 0..K-1 where K is
+    """Per class, the pixels it reaches (see the module's text): (K, h, w) bool for class indices 0..K-1 where K is
     the highest stroked index + 1.
 
     The background class (index ``background``) and classes without strokes reach everywhere.
     """
     classes = int(strokes[strokes != NO_LABEL].max()) + 1
     reach = np.ones((classes, *strokes.shape), bool)
+    background_points = np.argwhere(strokes == background)
     for cls in range(classes):
         painted = strokes == cls
         if cls == background or not painted.any():
             continue
         distance = ndimage.distance_transform_edt(~painted)
-        reach[cls] = distance <= class_reach(strokes, cls, min_reach, reach_factor)
+        reach[cls] = (distance <= class_reach(strokes, cls, min_reach, reach_factor)) | convex_hull(
+            np.vstack([np.argwhere(painted), background_points]), strokes.shape)
     return reach
+
+
+def convex_hull(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(h, w) bool: the pixels of the convex hull of ``points`` ((N, 2) int row, col), borders included."""
+    canvas = np.zeros(shape, np.uint8)
+    cv2.fillConvexPoly(canvas, cv2.convexHull(np.ascontiguousarray(points[:, ::-1], dtype=np.int32)), 1)
+    return canvas.astype(bool)
 
 
 def far_background(strokes: np.ndarray, background: int, min_reach: float, reach_factor: float) -> np.ndarray:
@@ -49,15 +61,3 @@ def far_background(strokes: np.ndarray, background: int, min_reach: float, reach
     objects = [cls for cls in range(len(reach)) if cls != background]
     near = np.any(reach[objects], axis=0) if objects else np.ones(strokes.shape, bool)
     return ~near & (strokes == NO_LABEL)
-
-
-def limit_to_reach(decision: np.ndarray, strokes: np.ndarray, background: int, min_reach: float,
-                   reach_factor: float) -> np.ndarray:
-    """``decision`` ((h, w) uint8 class indices) with every object pixel out of its class's reach given to the
-    background: (h, w) uint8."""
-    reach = within_reach(strokes, background, min_reach, reach_factor)
-    out = decision.copy()
-    for cls in range(len(reach)):
-        if cls != background:
-            out[(decision == cls) & ~reach[cls]] = background
-    return out

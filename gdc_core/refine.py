@@ -30,22 +30,9 @@ import numpy as np
 from scipy import ndimage
 
 from .images import decide, downscale_labels, label_values, working_shape
-from .prior import limit_to_reach
 from .scribbles import NO_LABEL
 
-STAGES = ("grabcut", "seeded")
 GRABCUT_SEED = 0
-
-
-def parse_refine(spec: str) -> tuple[str, ...]:
-    """``"none"`` -> (); ``"grabcut+seeded"`` -> ("grabcut", "seeded"). Raises ValueError on unknown stages."""
-    if spec == "none":
-        return ()
-    stages = tuple(spec.split("+"))
-    unknown = [s for s in stages if s not in STAGES]
-    if unknown or len(set(stages)) != len(stages):
-        raise ValueError(f"unknown refine {spec!r}; use none or a '+'-joined subset of {', '.join(STAGES)}")
-    return tuple(s for s in STAGES if s in stages)  # always in pipeline order
 
 
 # class index -> its cut's (background, foreground) GrabCut colour models, (1, 65) float64 each (OpenCV's layout)
@@ -54,15 +41,15 @@ ColourModels = dict[int, tuple[np.ndarray, np.ndarray]]
 
 def refine_labels(image: np.ndarray, probabilities: np.ndarray, strokes: np.ndarray, stages: tuple[str, ...], *,
                   iterations: int = 2, band: int = 0, max_side: int = 512,
-                  colour_models: ColourModels | None = None,
-                  reach: tuple[int, float, float] | None = None) -> np.ndarray:
+                  colour_models: ColourModels | None = None) -> np.ndarray:
     """Apply refinement ``stages`` to the network's decision.
 
     Args:
         image: (H, W, 3) uint8 RGB.
         probabilities: (K, H, W) float class probabilities (rows = class indices 0..K-1).
         strokes: (H, W) uint8 class indices 0..K-1 on strokes, NO_LABEL elsewhere.
-        stages: subset of STAGES, in order.
+        stages: the finishing stages of ``config.parse_refine`` (``grabcut``, ``seeded``; ``prior`` acts in training
+            and is ignored here), in order.
         iterations: GrabCut iterations.
         band: GrabCut may change only pixels within this many pixels (at the stages' resolution) of the border of the
             decision it starts from; farther ones are fixed (0: no band, every pixel may change).
@@ -88,8 +75,6 @@ def refine_labels(image: np.ndarray, probabilities: np.ndarray, strokes: np.ndar
     else:
         small_decision, small_strokes = decision, strokes
     result = small_decision.astype(np.uint8)
-    if reach is not None:
-        result = limit_to_reach(result, small_strokes, *reach)
     if "grabcut" in stages:
         if "seeded" in stages:
             result = keep_seeded_regions(result, small_strokes)

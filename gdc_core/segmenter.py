@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -21,7 +22,8 @@ from .images import as_rgb_uint8, decide, downscale_labels, resize_image, workin
 from .inference import monte_carlo
 from .network import LightweightSegNet
 from .prior import far_background
-from .refine import parse_refine, refine_labels
+from .config import parse_refine
+from .refine import refine_labels
 from .scribbles import BACKGROUND, NO_LABEL, compute_superpixels, expand_scribbles, validate_scribbles
 from .training import RunCancelled, class_weights, fit
 
@@ -177,17 +179,18 @@ class Segmenter:
         index_of[list(classes)] = np.arange(len(classes))
         small_scribbles = index_of[downscale_labels(np.asarray(scribbles), superpixels.shape, NO_LABEL)]
         expanded = expand_scribbles(small_scribbles, superpixels)
-        background = classes.index(BACKGROUND) if BACKGROUND in classes else None
-        priors = config.spatial_prior.split("+")
-        if background is not None and "train" in priors:
-            far = far_background(small_scribbles, background, config.min_reach, config.reach_factor)
-            expanded[far & (expanded == NO_LABEL)] = background
         target = downscale_labels(expanded, features.shape[-2:], NO_LABEL)
         counts = np.bincount(target[target != NO_LABEL], minlength=len(classes))
         if np.any(counts == 0):  # a class whose strokes vanished at the network's resolution: keep its strokes
             target = np.where(target == NO_LABEL, downscale_labels(small_scribbles, features.shape[-2:], NO_LABEL), target)
             counts = np.bincount(target[target != NO_LABEL], minlength=len(classes))
         weights = class_weights(np.maximum(counts, 1), config.class_weighting)
+        background = classes.index(BACKGROUND) if BACKGROUND in classes else None
+        stages = parse_refine(config.refine)
+        group_class = None
+        if background is not None and "prior" in stages and config.far_weight > 0:
+            target, weights, group_class = self._far_background_group(small_scribbles, target, counts, weights,
+                                                                      background, config)
         timings["superpixels"] = time.perf_counter() - tic
         if stop():
             raise RunCancelled("stopped before training")
@@ -225,7 +228,8 @@ class Segmenter:
                      lr=config.lr, momentum=config.momentum,
                      pixels_per_step=0 if config.literal or self.device.type == "cuda" else config.pixels_per_step,
                      pixel_block=config.pixel_block,
-                     generator=generator, on_step=on_step, should_stop=stop)
+                     generator=generator, on_step=on_step, should_stop=stop,
+                     group_class=None if group_class is None else torch.from_numpy(group_class).to(self.device))
         timings["training"] = time.perf_counter() - tic
 
         tic = time.perf_counter()
@@ -237,13 +241,11 @@ class Segmenter:
         tic = time.perf_counter()
         report(Progress("finishing", 0, 1))
         probabilities, uncertainty = self._to_full_size(mean, disagreement)
-        stages = parse_refine(config.refine)
-        if stages:
-            reach = ((background, config.min_reach, config.reach_factor)
-                     if background is not None and "finish" in priors else None)
-            labels = class_ids[refine_labels(self._image, probabilities, index_of[np.asarray(scribbles)], stages,
+        finishing = tuple(stage for stage in stages if stage != "prior")
+        if finishing:
+            labels = class_ids[refine_labels(self._image, probabilities, index_of[np.asarray(scribbles)], finishing,
                                              iterations=config.grabcut_iterations, band=config.grabcut_band,
-                                             colour_models=colour_models, reach=reach)]
+                                             colour_models=colour_models)]
         else:
             labels = class_ids[decide(probabilities)]
         timings["finishing"] = time.perf_counter() - tic
@@ -252,6 +254,28 @@ class Segmenter:
         warnings = (self.stem.warning,) if self.stem.warning else ()
         return SegmentationResult(labels, probabilities, uncertainty, classes, timings, self.device.type,
                                   warnings, tuple(losses))
+
+    @staticmethod
+    def _far_background_group(strokes: np.ndarray, target: np.ndarray, counts: np.ndarray, weights: np.ndarray,
+                              background: int, config: SegmenterConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The spatial prior in training: unlabelled pixels out of every object's reach (:func:`prior.far_background`
+        of the (h', w') class-index ``strokes``) become one more weighting group, index K, that trains the background
+        class with ``config.far_weight`` times the mean total weight of a class (sum of w_c n_c over K).
+
+        Returns (target (h, w) with group indices, (K+1,) group weights, (K+1,) group -> class), or the inputs
+        unchanged (and None) when no pixel is far.
+        """
+        far = far_background(strokes, background, config.min_reach, config.reach_factor).astype(np.uint8)
+        far = cv2.resize(far, (target.shape[1], target.shape[0]), interpolation=cv2.INTER_NEAREST).astype(bool)
+        far &= target == NO_LABEL
+        count = int(far.sum())
+        if count == 0:
+            return target, weights, None
+        groups = target.copy()
+        groups[far] = len(weights)
+        far_weight = config.far_weight * float(np.dot(weights, counts)) / len(weights) / count
+        group_class = np.append(np.arange(len(weights)), background).astype(np.int64)
+        return groups, np.append(weights, far_weight), group_class
 
     def _new_network(self, config: SegmenterConfig, num_classes: int, in_channels: int):
         generator = torch.Generator(device=self.device)

@@ -78,10 +78,12 @@ class StratifiedPixelSampler:
         per_step: pixels per step (split evenly over the classes; block² per draw).
         generator: torch generator for reproducible draws.
         block: side of the squares in pixels.
+        group_class: (K,) long, the class each index of ``target`` trains when indices are weighting groups rather
+            than classes (default: index c trains class c).
     """
 
     def __init__(self, target: torch.Tensor, weights: torch.Tensor, per_step: int,
-                 generator: torch.Generator | None = None, block: int = 1):
+                 generator: torch.Generator | None = None, block: int = 1, group_class: torch.Tensor | None = None):
         height, width = target.shape
         flat = target.reshape(-1)
         device = flat.device
@@ -103,7 +105,8 @@ class StratifiedPixelSampler:
             weight = float(weights[c]) * len(members) / self.anchors / covering[square].clamp_(min=1)
             self.squares.append(square)  # (n_c, block²) flat positions; outside pixels repeat the anchor, weight 0
             self.square_weights.append(torch.where(valid, weight, torch.zeros((), device=device)))
-            labels.append(torch.full((self.anchors * block * block,), c, dtype=torch.long, device=device))
+            label = c if group_class is None else int(group_class[c])
+            labels.append(torch.full((self.anchors * block * block,), label, dtype=torch.long, device=device))
             normaliser += float(weights[c]) * len(members)
         if not labels:
             raise ValueError("no labelled pixel to train on")
@@ -135,6 +138,7 @@ def fit(
     generator: torch.Generator | None = None,
     on_step: Callable[[int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    group_class: torch.Tensor | None = None,
 ) -> list[float]:
     """Run ``steps`` SGD steps of weighted cross-entropy (Eq. 5) on the labelled positions.
 
@@ -148,6 +152,9 @@ def fit(
             N labelled pixels per step (see :class:`StratifiedPixelSampler`), evaluated sparsely.
         pixel_block: side of the square blocks of labelled pixels a minibatch draws (1: independent pixels).
         generator: draws the minibatches.
+        group_class: (G,) long: ``target`` holds weighting-group indices 0..G-1 with one weight each in ``weights``,
+            and group g trains class ``group_class[g]`` (several groups may train one class). Default: groups are
+            the classes.
         on_step: called with the 1-based step number after each step.
         should_stop: polled before each step; True raises :class:`RunCancelled`.
 
@@ -159,7 +166,12 @@ def fit(
                                 fused=features.device.type in ("cpu", "cuda"))
     net.train()
     sparse = pixels_per_step > 0 and getattr(net, "supports_sparse", False)
-    sampler = StratifiedPixelSampler(target, weights, pixels_per_step, generator, pixel_block) if sparse else None
+    sampler = (StratifiedPixelSampler(target, weights, pixels_per_step, generator, pixel_block, group_class)
+               if sparse else None)
+    if group_class is not None and not sparse:
+        labelled = target != NO_LABEL
+        dense_target = torch.where(labelled, group_class[target.clamp(max=len(group_class) - 1)], NO_LABEL)
+        dense_weights = torch.where(labelled, weights[target.clamp(max=len(weights) - 1)], 0.0).unsqueeze(0)
     rows = net.pixel_rows(features) if sparse else None
     losses = []
     single = sparse and features.device.type == "cpu" and torch.get_num_threads() > SPARSE_TRAINING_THREADS
@@ -174,7 +186,12 @@ def fit(
                 loss = (per_pixel * sample_weights).sum() / sampler.normaliser
             else:
                 logits = net(features)
-                loss = F.cross_entropy(logits, target.unsqueeze(0), weight=weights, ignore_index=NO_LABEL)
+                if group_class is None:
+                    loss = F.cross_entropy(logits, target.unsqueeze(0), weight=weights, ignore_index=NO_LABEL)
+                else:
+                    per_pixel = F.cross_entropy(logits, dense_target.unsqueeze(0), ignore_index=NO_LABEL,
+                                                reduction="none")
+                    loss = (per_pixel * dense_weights).sum() / dense_weights.sum()
             loss.backward()
             optimiser.step()
             losses.append(float(loss.detach()))

@@ -1,8 +1,8 @@
 """GrabCut refinement of a coarse network decision."""
 import numpy as np
 
-from gdc_core.refine import (keep_seeded_regions, keep_seeded_regions_reference, parse_refine,
-                             refine_labels)
+from gdc_core.config import parse_refine
+from gdc_core.refine import keep_seeded_regions, keep_seeded_regions_reference, refine_labels
 from gdc_core.scribbles import NO_LABEL
 
 
@@ -86,6 +86,7 @@ def test_seeded_regions_match_reference():
 def test_parse_refine():
     assert parse_refine("none") == ()
     assert parse_refine("seeded+grabcut") == ("grabcut", "seeded")
+    assert parse_refine("seeded+prior+grabcut") == ("prior", "grabcut", "seeded")
     import pytest
 
     with pytest.raises(ValueError):
