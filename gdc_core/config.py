@@ -1,7 +1,7 @@
 """One frozen record of every parameter of a segmentation run.
 
 The defaults are the paper's single-image settings (Sec. V-A) where the paper gives them, and measured choices
-where it does not or where the printed form measurably hurts (see README.md, "Method and defaults").
+where it does not or where the printed form measurably hurts (docs/method.md).
 """
 from __future__ import annotations
 
@@ -95,10 +95,22 @@ class SegmenterConfig:
             seeds 0 and 1) and 3 with it (seed 0).
         max_side: the network's working resolution: the image's longer side is scaled down to this many pixels
             (never up); outputs are brought back to the full size.
-        refine: refinement of the averaged probabilities at the image's resolution (see :mod:`refine`):
-            ``none`` (paper-literal), ``grabcut``, ``seeded`` or ``grabcut+seeded`` (default: measured best on
-            every dev folder: grabcut-dev 78.5 -> 93.3 mIoU, voc-dev 65.2 -> 82.1, acdc-dev 30.4 -> 78.9;
-            docs/ablation.md).
+        refine: what runs beside the paper's network: ``none`` (the paper's pipeline) or a '+'-joined subset of
+            :data:`REFINE_STAGES`: ``prior``, the spatial prior in training (:mod:`prior`: background out of every
+            object's reach trains the background class, ``far_weight`` below); ``grabcut`` and ``seeded``, the
+            finishing of the averaged probabilities at the image's resolution (:mod:`refine`). Measured in
+            docs/robustness.md (six simulated scribble styles on davis-dev and the human dev folders) and
+            docs/ablation.md.
+        min_reach: an object class's smallest reach from its strokes, as a fraction of the image's longer side
+            (:mod:`prior`).
+        reach_factor: an object class's reach as a multiple of half the diagonal of its strokes' bounding box.
+            Mean mIoU on davis-dev every 20th frame, one-sided / skeleton / clicks, and grabcut-dev: 0.5: 69.8 /
+            83.9 / 75.9 / 89.1; 1.0: 58.6 / 79.0 / 70.3 / 89.6.
+        far_weight: total training weight of the far background, as a fraction of a class's total weight (the
+            sum of w_c n_c over the classes, divided by their number). Same cells: 0.25: 66.6 / 83.5 / 73.5 / 89.9;
+            0.5: 69.8 / 83.9 / 75.9 / 89.1; 1.0: 70.7 / 84.4 / 73.4 / 88.8; the far background merged into the
+            background class (as many times its weight as it has pixels): 71.2 / 80.1 / 74.8 / 87.0. voc-dev (3
+            photos) moved between 70 and 81 with these choices, more than any of them explains.
         grabcut_iterations: GrabCut iterations of the ``grabcut`` refinement. Measured (mIoU grabcut-dev / voc-dev /
             acdc-dev, refining the same network probabilities): 1: 92.1 / 79.6 / 78.9; 2: 92.4 / 81.6 / 79.0;
             3: 93.1 / 81.4 / 79.1; 5: 92.5 / 81.7 / 79.1, at 0.26 / 0.37 / 0.43 / 0.60 s per grabcut-dev image: past
