@@ -1,11 +1,12 @@
 """Speed of a full segmentation (SLIC + 50 steps + 50 samples) at 0.2, 1 and 24 MP, fast path against the
-paper-literal reference measured in the same run. Prints per-stage seconds, totals, peak RSS and the ratio.
+paper-literal reference and OpenCV GrabCut (5 iterations, from the strokes and their bounding box: the
+``--method grabcut`` baseline) measured in the same run. Prints per-stage seconds, totals, peak RSS and the ratio.
 
     python benchmarks/speed.py --weights ../shared/weights/mobilenet_v2_imagenet_stem.pt [--threads N]
         [--sizes 0.2,1,24] [--repeats 3] [--device cpu|cuda] [--quality ../shared/data/grabcut-dev,...]
 
 Stage columns and "total" are wall-clock seconds; "cpu s" is the process's CPU time (all threads), the fairer
-figure on a shared machine. "vs literal" is the wall-clock ratio. Each (size, path) runs in its own process so that its peak RSS is its own. The image is a real photo from
+figure on a shared machine. "vs literal" and "vs grabcut" are wall-clock ratios (above 1: faster than that). Each (size, path) runs in its own process so that its peak RSS is its own. The image is a real photo from
 the data folder (grabcut-dev's first image when present, else the bundled sample) resized to the target
 megapixels, with its scribbles scaled the same way. A run is timed after one warm-up run on the same image
 (torch's first-call overheads); the best of --repeats is reported. With --quality, both paths are also scored
@@ -32,6 +33,7 @@ PATHS = {  # "literal" is the paper as printed: full-map loss, plain sampling, n
     "fast-noref": {"refine": "none"},
     "literal": {"literal": True, "refine": "none"},
     "fast+warm": {},
+    "grabcut": None,  # OpenCV GrabCut from the strokes (gdc_core.baselines), the classical tool to beat
 }
 
 
@@ -60,6 +62,19 @@ def run_case(megapixels: float, path: str, weights: str | None, repeats: int, de
     from gdc_core import Segmenter, SegmenterConfig
 
     image, scribbles = _load_case(megapixels)
+    if PATHS[path] is None:
+        from gdc_core.baselines import grabcut
+
+        grabcut(image, scribbles)  # warm-up
+        totals = []
+        for _ in range(repeats):
+            tic, cpu = time.perf_counter(), time.process_time()
+            grabcut(image, scribbles)
+            totals.append((time.perf_counter() - tic, time.process_time() - cpu))
+        total, cpu = min(totals)
+        return {"megapixels": round(image.shape[0] * image.shape[1] / 1e6, 2), "path": path, "first_run": total,
+                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "device": "cpu",
+                "superpixels": 0.0, "training": 0.0, "sampling": 0.0, "finishing": total, "total": total, "cpu": cpu}
     config = SegmenterConfig(device=device).replace(**PATHS[path])
     segmenter = Segmenter(config, backbone_weights=weights)
     tic = time.perf_counter()
@@ -131,13 +146,14 @@ def main() -> None:
                 raise SystemExit(done.returncode)
             rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
     header = (f"{'MP':>5} {'path':10} {'slic':>6} {'train':>6} {'sample':>6} {'finish':>6} {'total':>6} {'cpu s':>6} "
-              f"{'peak MB':>8} {'vs literal':>10}")
+              f"{'peak MB':>8} {'vs literal':>10} {'vs grabcut':>10}")
     print(header)
     for row in rows:
-        literal = next(r for r in rows if r["megapixels"] == row["megapixels"] and r["path"] == "literal")
+        literal, classical = (next(r for r in rows if r["megapixels"] == row["megapixels"] and r["path"] == name)
+                              for name in ("literal", "grabcut"))
         print(f"{row['megapixels']:5.2f} {row['path']:10} {row['superpixels']:6.2f} {row['training']:6.2f} "
               f"{row['sampling']:6.2f} {row['finishing']:6.2f} {row['total']:6.2f} {row['cpu']:6.2f} {row['peak_rss_mb']:8.0f} "
-              f"{literal['total'] / row['total']:9.1f}x")
+              f"{literal['total'] / row['total']:9.1f}x {classical['total'] / row['total']:9.2f}x")
     if args.quality:
         print("\n".join(quality(args.quality.split(","), args.weights)))
 

@@ -6,10 +6,11 @@ background stroke on one side of the picture, it gives the object's class to wha
 stroke (a field of grass, the sky), and GrabCut started from that decision keeps it. GrabCut started from the
 strokes' bounding box does not, because it assumes the object lies inside the box.
 
-An object class *reaches* the pixels within ``max(min_reach * L, reach_factor * e)`` of its strokes, with L the
-image's longer side and e half the diagonal of the bounding box of the class's strokes, and every pixel of the
-convex hull of its strokes and the background strokes: an annotator who puts background strokes round an object
-(or on one side of it) says that the object may extend up to them, and nothing about the other side. Every size
+An object class *reaches* the pixels *near* its strokes, within ``max(min_reach * L, reach_factor * e)`` of them
+(L the image's longer side, e half the diagonal of the bounding box of the class's strokes), and every pixel of
+the convex hull of its strokes, the background strokes and the image border pixels near its strokes: an
+annotator who puts background strokes round an object (or on one side of it) says that the object may extend up
+to them, and nothing about the other side; an object stroked near the border may continue past it. Every size
 here is in pixels of the label map given.
 """
 from __future__ import annotations
@@ -43,8 +44,11 @@ def within_reach(strokes: np.ndarray, background: int, min_reach: float, reach_f
         if cls == background or not painted.any():
             continue
         distance = ndimage.distance_transform_edt(~painted)
-        reach[cls] = (distance <= class_reach(strokes, cls, min_reach, reach_factor)) | convex_hull(
-            np.vstack([np.argwhere(painted), background_points]), strokes.shape)
+        near = distance <= class_reach(strokes, cls, min_reach, reach_factor)
+        border = np.zeros(strokes.shape, bool)
+        border[[0, -1], :] = border[:, [0, -1]] = True
+        reach[cls] = near | convex_hull(np.vstack([np.argwhere(painted), background_points,
+                                                    np.argwhere(border & near)]), strokes.shape)
     return reach
 
 

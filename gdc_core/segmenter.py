@@ -260,20 +260,23 @@ class Segmenter:
                               background: int, config: SegmenterConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The spatial prior in training: unlabelled pixels out of every object's reach (:func:`prior.far_background`
         of the (h', w') class-index ``strokes``) become one more weighting group, index K, that trains the background
-        class with ``config.far_weight`` times the mean total weight of a class (sum of w_c n_c over K).
+        class: each of its pixels weighs ``config.far_weight`` times a background stroke pixel, and all of them
+        together at most ``config.far_weight`` times the mean total weight of a class (sum of w_c n_c over K).
 
         Returns (target (h, w) with group indices, (K+1,) group weights, (K+1,) group -> class), or the inputs
         unchanged (and None) when no pixel is far.
         """
-        far = far_background(strokes, background, config.min_reach, config.reach_factor).astype(np.uint8)
-        far = cv2.resize(far, (target.shape[1], target.shape[0]), interpolation=cv2.INTER_NEAREST).astype(bool)
+        far = far_background(strokes, background, config.min_reach, config.reach_factor)
+        far = cv2.resize(far.astype(np.uint8), (target.shape[1], target.shape[0]),
+                         interpolation=cv2.INTER_NEAREST).astype(bool)
         far &= target == NO_LABEL
         count = int(far.sum())
         if count == 0:
             return target, weights, None
         groups = target.copy()
         groups[far] = len(weights)
-        far_weight = config.far_weight * float(np.dot(weights, counts)) / len(weights) / count
+        far_weight = config.far_weight * min(float(weights[background]),
+                                             float(np.dot(weights, counts)) / len(weights) / count)
         group_class = np.append(np.arange(len(weights)), background).astype(np.int64)
         return groups, np.append(weights, far_weight), group_class
 

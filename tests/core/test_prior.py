@@ -37,7 +37,7 @@ def _reference_hull(points, shape):
 
 def _reference_far(strokes, background, min_reach, reach_factor):
     """Pixel by pixel: unpainted, farther from every stroke of each object class than the class's reach and outside
-    the convex hull of its strokes and the background strokes. Returns (certainly far, possibly far: the hull's
+    the convex hull of its strokes, the background strokes and the border pixels within its reach. Returns (certainly far, possibly far: the hull's
     rasterisation may decide either way near its border)."""
     certain = strokes == NO_LABEL
     possible = certain.copy()
@@ -47,7 +47,11 @@ def _reference_far(strokes, background, min_reach, reach_factor):
         if cls in (background, NO_LABEL):
             continue
         reach = _reference_reach(strokes, cls, min_reach, reach_factor)
-        inside, maybe_inside = _reference_hull(np.vstack([np.stack([ys, xs], 1), background_points]), strokes.shape)
+        height, width = strokes.shape
+        border = [(y, x) for y in range(height) for x in range(width) if y in (0, height - 1) or x in (0, width - 1)]
+        near_border = [p for p in border if np.sqrt(((ys - p[0]) ** 2 + (xs - p[1]) ** 2).min()) <= reach]
+        inside, maybe_inside = _reference_hull(np.vstack([np.stack([ys, xs], 1), background_points,
+                                                          np.reshape(near_border, (-1, 2))]), strokes.shape)
         for y in range(strokes.shape[0]):
             for x in range(strokes.shape[1]):
                 near = np.sqrt(((ys - y) ** 2 + (xs - x) ** 2).min()) <= reach
