@@ -131,3 +131,30 @@ def test_single_pixel_draws_are_stratified_with_equal_class_totals():
     assert sampler.labels.tolist() == [0] * 4 + [1] * 4
     assert torch.equal(target.reshape(-1)[positions], sampler.labels)
     torch.testing.assert_close(weights, torch.tensor([1.0 * 6 / 4] * 4 + [3.0 * 2 / 4] * 4))
+
+
+def test_weighting_groups_train_their_class_with_their_own_weight():
+    """Group 2 (e.g. the far background) trains class 0 with its own weight: the dense loss of one step equals the
+    hand-computed weighted mean over pixels, and the sparse sampler labels its draws with class 0."""
+    torch.manual_seed(0)
+    features = torch.randn(1, 4, 6, 6)
+    groups = torch.full((6, 6), 255, dtype=torch.long)
+    groups[:, 0] = 0
+    groups[:, 5] = 1
+    groups[0, 1:5] = 2
+    weights = torch.tensor([1.0, 2.0, 0.25])
+    group_class = torch.tensor([0, 1, 0])
+    net = LightweightSegNet(4, 2, width=4, context_conv="normal")
+    with torch.no_grad():
+        log_p = torch.log_softmax(net(features)[0], 0)
+    labelled = groups != 255
+    classes = group_class[groups[labelled]]
+    pixel_weights = weights[groups[labelled]]
+    expected = -(pixel_weights * log_p[:, labelled][classes, torch.arange(len(classes))]).sum() / pixel_weights.sum()
+    losses = fit(net, features, groups, weights, steps=1, lr=0.0, momentum=0.0, group_class=group_class)
+    assert losses[0] == pytest.approx(float(expected), rel=1e-5)
+
+    sampler = StratifiedPixelSampler(groups, weights, per_step=12, block=1, group_class=group_class)
+    positions, _ = sampler.draw()
+    assert torch.equal(group_class[groups.reshape(-1)[positions]], sampler.labels)
+    assert set(sampler.labels.tolist()) == {0, 1}
