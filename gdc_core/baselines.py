@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from .images import downscale_labels, working_shape
+from .refine import grow_markers
 from .scribbles import NO_LABEL, validate_scribbles
 
 GRABCUT_ITERATIONS = 5
@@ -106,12 +107,7 @@ def watershed(image: np.ndarray, scribbles: np.ndarray) -> np.ndarray:
     """
     validate_scribbles(np.asarray(scribbles), np.asarray(image).shape[:2])
     markers = np.where(scribbles == NO_LABEL, 0, scribbles.astype(np.int32) + 1).astype(np.int32)
-    cv2.watershed(_rgb(image), markers)
-    lines = markers <= 0
-    if lines.any():
-        grown = cv2.dilate(np.where(lines, 0, markers).astype(np.float32), np.ones((3, 3), np.uint8))
-        markers[lines] = grown[lines].astype(np.int32)
-    return (np.maximum(markers, 1) - 1).astype(np.uint8)
+    return grow_markers(_rgb(image), markers)
 
 
 def random_walker(image: np.ndarray, scribbles: np.ndarray, max_side: int = RANDOM_WALKER_MAX_SIDE) -> np.ndarray:

@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 CONTEXT_CONVS = ("gdc", "normal", "deformable", "uniform")
 CLASS_WEIGHTINGS = ("balanced", "paper", "none")
-REFINE_STAGES = ("prior", "grabcut", "seeded")  # in pipeline order; see refine.py
+REFINE_STAGES = ("prior", "grabcut", "seeded", "snap")  # in pipeline order; see refine.py
 DEVICES = ("auto", "cpu", "cuda")
 SUPERPIXEL_RESOLUTIONS = ("features", "input")
 
@@ -97,7 +97,7 @@ class SegmenterConfig:
             (never up); outputs are brought back to the full size.
         refine: what runs beside the paper's network: ``none`` (the paper's pipeline) or a '+'-joined subset of
             :data:`REFINE_STAGES`: ``prior``, the spatial prior in training (:mod:`prior`: background out of every
-            object's reach trains the background class, ``far_weight`` below); ``grabcut`` and ``seeded``, the
+            object's reach trains the background class, ``far_weight`` below); ``grabcut``, ``seeded`` and ``snap``, the
             finishing of the averaged probabilities at the image's resolution (:mod:`refine`). Measured in
             docs/robustness.md (six simulated scribble styles on davis-dev and the human dev folders) and
             docs/ablation.md.
@@ -149,7 +149,7 @@ class SegmenterConfig:
     slic_iterations: int = 10
     superpixel_resolution: str = "features"
     max_side: int = 400
-    refine: str = "prior+grabcut+seeded"
+    refine: str = "prior+grabcut+seeded+snap"
     min_reach: float = 0.1
     reach_factor: float = 0.5
     far_weight: float = 0.25

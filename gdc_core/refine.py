@@ -2,7 +2,7 @@
 
 The lightweight network predicts at half the working resolution from early features, so its mask is blobby at
 object borders and keeps specks far from the strokes; the SLIC-expanded labels it learned from are themselves
-wrong where a superpixel crosses an edge. Two stages, each optional (``SegmenterConfig.refine``):
+wrong where a superpixel crosses an edge. Three stages, each optional (``SegmenterConfig.refine``):
 
 ``grabcut``: GrabCut (Rother et al. 2004; colour models per side plus a contrast-sensitive boundary term,
     solved by graph cut) started from the network's decision instead of a user rectangle: pixels the network
@@ -13,7 +13,14 @@ wrong where a superpixel crosses an edge. Two stages, each optional (``Segmenter
     object they meant); regions that touch none are given the nearest kept label. This removes specks and
     fills holes the annotator never asked for, the same prior marker-based watershed has built in.
 
-With both (``grabcut+seeded``, the default) the seeded clean-up runs before GrabCut too, so that GrabCut's
+``snap``: marker-controlled watershed in the border band: every class keeps the pixels deeper than
+    :data:`SNAP_MARGIN` inside its regions (and its strokes), and the band between them goes to the class whose
+    marker the image's gradient reaches first, so borders settle on edges. What GrabCut's colour models cannot
+    separate (grey scans) the gradient often can: acdc-dev (10 images, the network's probabilities cached) 72.3 ->
+    76.5 mIoU at 6 px, grabcut-dev 94.1 -> 94.1, voc-dev 83.6 -> 83.4, davis-dev around 89.7 -> 89.7; 12 px gave
+    acdc-dev 78.4 but grabcut-dev 93.4. The seeded clean-up runs again after it.
+
+With ``grabcut+seeded`` the seeded clean-up runs before GrabCut too, so that GrabCut's
 colour models are learnt from regions anchored to the strokes rather than from the network's stray specks, and
 again after it. Measured (mIoU, grabcut-dev / voc-dev / acdc-dev; 5 GrabCut iterations, an earlier engine):
 clean-up after GrabCut only 91.5 / 73.4 / 78.6; before and after 92.3 / 81.7 / 79.0.
@@ -33,6 +40,7 @@ from .images import decide, downscale_labels, label_values, working_shape
 from .scribbles import NO_LABEL
 
 GRABCUT_SEED = 0
+SNAP_MARGIN = 6  # px at the stages' resolution: the border band the ``snap`` stage re-decides
 
 
 # class index -> its cut's (background, foreground) GrabCut colour models, (1, 65) float64 each (OpenCV's layout)
@@ -81,6 +89,10 @@ def refine_labels(image: np.ndarray, probabilities: np.ndarray, strokes: np.ndar
         result = grabcut_labels(image, result, small_strokes, probabilities.shape[0], iterations, band, colour_models)
     if "seeded" in stages:
         result = keep_seeded_regions(result, small_strokes)
+    if "snap" in stages:
+        result = snap_to_edges(image, result, small_strokes)
+        if "seeded" in stages:
+            result = keep_seeded_regions(result, small_strokes)
     if scaled:
         changed = cv2.resize((result != small_decision).astype(np.uint8), (full_shape[1], full_shape[0]),
                              interpolation=cv2.INTER_NEAREST).astype(bool)
@@ -155,6 +167,31 @@ def _cut(image: np.ndarray, probable: np.ndarray, strokes: np.ndarray, cls: int,
     except cv2.error:
         return None, None
     return (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD), (bgd, fgd)
+
+
+def grow_markers(image: np.ndarray, markers: np.ndarray) -> np.ndarray:
+    """OpenCV's marker watershed on ``image`` ((H, W, 3) uint8) from ``markers`` ((H, W) int32: 0 unknown, c + 1 for
+    class index c), modified in place. The one-pixel watershed lines between regions take the largest neighbouring
+    marker. Returns (H, W) uint8 class indices."""
+    cv2.watershed(np.ascontiguousarray(image), markers)
+    lines = markers <= 0
+    if lines.any():
+        grown = cv2.dilate(np.where(lines, 0, markers).astype(np.float32), np.ones((3, 3), np.uint8))
+        markers[lines] = grown[lines].astype(np.int32)
+    return (np.maximum(markers, 1) - 1).astype(np.uint8)
+
+
+def snap_to_edges(image: np.ndarray, labels: np.ndarray, strokes: np.ndarray, margin: float = SNAP_MARGIN) -> np.ndarray:
+    """The ``snap`` stage: pixels of ``labels`` ((H, W) uint8 class indices) farther than ``margin`` pixels from their
+    region's border, and the strokes ((H, W) uint8 class indices, NO_LABEL where unpainted), are markers; the rest
+    is decided by :func:`grow_markers` on ``image`` ((H, W, 3) uint8). Returns (H, W) uint8."""
+    markers = np.zeros(labels.shape, np.int32)
+    for cls in label_values(labels):
+        inside = np.pad(labels == cls, 1).astype(np.uint8)
+        markers[cv2.distanceTransform(inside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[1:-1, 1:-1] > margin] = int(cls) + 1
+    painted = strokes != NO_LABEL
+    markers[painted] = strokes[painted].astype(np.int32) + 1
+    return grow_markers(image, markers)
 
 
 def unseeded(labels: np.ndarray, strokes: np.ndarray) -> np.ndarray:
