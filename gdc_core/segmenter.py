@@ -17,12 +17,11 @@ import torch
 import torch.nn.functional as F
 
 from .backbone import StemChoice, choose_stem
-from .config import SegmenterConfig
+from .config import SegmenterConfig, parse_refine
 from .images import as_rgb_uint8, decide, downscale_labels, resize_image, working_shape
 from .inference import monte_carlo
 from .network import LightweightSegNet
 from .prior import far_background
-from .config import parse_refine
 from .refine import refine_labels
 from .scribbles import BACKGROUND, NO_LABEL, compute_superpixels, expand_scribbles, validate_scribbles
 from .training import RunCancelled, class_weights, fit
