@@ -140,6 +140,7 @@ class SegmentationController(QObject):
         self._user_cancelled = False
         self._pending: SegmentationJob | None = None
         self._loaded_key: int | None = None
+        self._shut_down = False
 
     @property
     def busy(self) -> bool:
@@ -153,8 +154,10 @@ class SegmentationController(QObject):
     def submit(self, job: SegmentationJob) -> None:
         """Run ``job`` now, or, when a run is in flight, stop that stale run and run ``job`` right after it.
 
-        A job that was waiting is replaced (never more than one waits).
+        A job that was waiting is replaced (never more than one waits). After :meth:`shutdown`, nothing runs.
         """
+        if self._shut_down:
+            return
         if self._thread is None:
             self._start(job)
             return
@@ -164,7 +167,9 @@ class SegmentationController(QObject):
     def prepare(self, job: SegmentationJob) -> None:
         """Prepare the image of ``job`` (a job without scribbles) when nothing runs, else right after the run in
         flight unless another request is waiting. A preparation is never stopped: a run submitted meanwhile waits
-        for it and reuses its work."""
+        for it and reuses its work. After :meth:`shutdown`, nothing is prepared."""
+        if self._shut_down:
+            return
         if self._thread is None:
             self._start(job)
         elif self._pending is None:
@@ -178,7 +183,9 @@ class SegmentationController(QObject):
             self._stop.set()
 
     def shutdown(self) -> None:
-        """Stop everything and wait for the thread to end (used when the window closes)."""
+        """Stop everything, wait for the thread to end and start nothing afterwards (used when the window closes:
+        a request still queued then, e.g. opening the image given on the command line, must not start a thread)."""
+        self._shut_down = True
         self._pending = None
         if self._thread is not None:
             self._stop.set()

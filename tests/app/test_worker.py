@@ -108,6 +108,17 @@ def test_shutdown_during_a_run_stops_and_joins_the_thread(qtbot, controller):
     assert not seen["succeeded"]
 
 
+def test_after_shutdown_nothing_starts(qtbot, controller):
+    """A request still queued when the window closed (e.g. opening the image named on the command line) starts no
+    thread."""
+    seen = collect(controller)
+    controller.shutdown()
+    controller.prepare(SegmentationJob(1, make_image(), None, TINY))
+    controller.submit(job())
+    qtbot.wait(50)
+    assert controller._thread is None and not controller.busy and not seen["started"]
+
+
 def test_a_new_image_key_reloads_the_image(qtbot, controller, segmenter):
     seen = collect(controller)
     with qtbot.waitSignal(controller.idle, timeout=60_000):
