@@ -160,34 +160,3 @@ class Scores:
             "mean_fg_iou": float(np.mean(self.fg_ious)) if two_class and self.fg_ious else None,
             "per_class_iou": {str(c): v for c, v in per_class_iou(self.matrix).items()},
         }
-
-
-def scores_reference(pairs: list[tuple[np.ndarray, np.ndarray]]) -> dict[str, object]:
-    """Pixel-by-pixel loop form of :meth:`Scores.summary` over (gt, pred) pairs (tests only)."""
-    counts: dict[tuple[int, int], int] = {}
-    fg_ious = []
-    for gt, pred in pairs:
-        image_counts: dict[tuple[int, int], int] = {}
-        for g, p in zip(np.asarray(gt).ravel().tolist(), np.asarray(pred).ravel().tolist()):
-            if g != IGNORE:
-                image_counts[(g, p)] = image_counts.get((g, p), 0) + 1
-                counts[(g, p)] = counts.get((g, p), 0) + 1
-        fg = _iou_reference(image_counts, FOREGROUND)
-        if fg is not None:
-            fg_ious.append(fg)
-    classes = sorted({g for g, _ in counts} | {p for _, p in counts})
-    ious = {str(c): _iou_reference(counts, c) for c in classes}
-    correct = sum(n for (g, p), n in counts.items() if g == p)
-    return {
-        "miou": sum(ious.values()) / len(ious),
-        "pixel_accuracy": correct / sum(counts.values()),
-        "mean_fg_iou": sum(fg_ious) / len(fg_ious) if set(classes) <= {0, FOREGROUND} and fg_ious else None,
-        "per_class_iou": ious,
-    }
-
-
-def _iou_reference(counts: dict[tuple[int, int], int], c: int) -> float | None:
-    tp = counts.get((c, c), 0)
-    fp = sum(n for (g, p), n in counts.items() if p == c and g != c)
-    fn = sum(n for (g, p), n in counts.items() if g == c and p != c)
-    return tp / (tp + fp + fn) if tp + fp + fn else None

@@ -219,26 +219,6 @@ def gather_projected(projected: torch.Tensor, sources: torch.Tensor, bias: torch
     return out.transpose(1, 2).reshape(count, out_channels, height, width)
 
 
-def gdc_conv2d_reference(
-    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, offsets: torch.Tensor
-) -> torch.Tensor:
-    """The slow, obvious form of :func:`gdc_conv2d`: explicit loops over positions and taps (tests only)."""
-    batch, _, height, width = x.shape
-    out = x.new_zeros(batch, weight.shape[0], height, width)
-    for b in range(batch):
-        ob = b if offsets.shape[0] > 1 else 0
-        for i in range(height):
-            for j in range(width):
-                acc = bias.clone() if bias is not None else x.new_zeros(weight.shape[0])
-                for k in range(9):
-                    ky, kx = divmod(k, 3)
-                    si = min(max(i + int(offsets[ob, k, 0, i, j]), 0), height - 1)
-                    sj = min(max(j + int(offsets[ob, k, 1, i, j]), 0), width - 1)
-                    acc = acc + weight[:, :, ky, kx] @ x[b, :, si, sj]
-                out[b, :, i, j] = acc
-    return out
-
-
 class GaussianDynamicConv2d(nn.Module):
     """3x3 Gaussian dynamic convolution: fresh random tap offsets at every forward pass (train and eval alike).
 

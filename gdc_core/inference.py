@@ -100,14 +100,3 @@ def _first_argmax(values: torch.Tensor) -> torch.Tensor:
         best = torch.where(better, values[k], best)
         index.masked_fill_(better, k)
     return index
-
-
-def monte_carlo_reference(net: torch.nn.Module, features: torch.Tensor, samples: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """One plain forward pass per sample, then mean and disagreement (tests only)."""
-    net.eval()
-    with torch.no_grad():
-        passes = torch.stack([torch.softmax(net(features)[0], dim=0) for _ in range(samples)])
-    mean = passes.mean(0)
-    decision = mean.argmax(0)
-    disagree = (passes.argmax(1) != decision).float().mean(0)
-    return mean, disagree

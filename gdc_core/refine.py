@@ -227,37 +227,3 @@ def keep_seeded_regions(labels: np.ndarray, strokes: np.ndarray, fill: np.ndarra
         return labels
     nearest = ndimage.distance_transform_edt(dropped, return_distances=False, return_indices=True)
     return labels[nearest[0], nearest[1]]
-
-
-def keep_seeded_regions_reference(labels: np.ndarray, strokes: np.ndarray) -> tuple[np.ndarray, list[set[int]]]:
-    """Slow form of :func:`keep_seeded_regions` (tests only): flood fill from the strokes, brute-force nearest
-    search. Returns the kept mask and, per pixel in raster order, the set of labels any nearest kept pixel has
-    (ties between equally near pixels make the refill ambiguous)."""
-    height, width = labels.shape
-    kept = np.zeros(labels.shape, bool)
-    for cls in np.unique(labels):
-        if not (strokes == cls).any():
-            kept |= labels == cls
-            continue
-        stack = [(y, x) for y, x in zip(*np.nonzero((strokes == cls) & (labels == cls)))]
-        while stack:
-            y, x = stack.pop()
-            if kept[y, x]:
-                continue
-            kept[y, x] = True
-            for dy in (-1, 0, 1):
-                for dx in (-1, 0, 1):
-                    ny, nx = y + dy, x + dx
-                    if 0 <= ny < height and 0 <= nx < width and labels[ny, nx] == cls and not kept[ny, nx]:
-                        stack.append((ny, nx))
-    keep_y, keep_x = np.nonzero(kept)
-    allowed = []
-    for y in range(height):
-        for x in range(width):
-            if kept[y, x]:
-                allowed.append({int(labels[y, x])})
-                continue
-            distance = (keep_y - y) ** 2 + (keep_x - x) ** 2
-            nearest = distance == distance.min()
-            allowed.append({int(v) for v in labels[keep_y[nearest], keep_x[nearest]]})
-    return kept, allowed

@@ -71,16 +71,3 @@ def expand_scribbles(scribbles: np.ndarray, superpixels: np.ndarray) -> np.ndarr
     expanded = lookup[superpixels]
     expanded[stroked] = scribbles[stroked]
     return expanded
-
-
-def expand_scribbles_reference(scribbles: np.ndarray, superpixels: np.ndarray) -> np.ndarray:
-    """Loop form of :func:`expand_scribbles`, one superpixel at a time (tests only)."""
-    out = np.full(scribbles.shape, NO_LABEL, dtype=np.uint8)
-    for segment in np.unique(superpixels):
-        inside = superpixels == segment
-        touched = set(int(c) for c in scribbles[inside]) - {NO_LABEL}
-        if len(touched) == 1:
-            out[inside] = touched.pop()
-    stroked = scribbles != NO_LABEL
-    out[stroked] = scribbles[stroked]
-    return out

@@ -2,7 +2,8 @@
 import numpy as np
 
 from gdc_core.config import parse_refine
-from gdc_core.refine import keep_seeded_regions, keep_seeded_regions_reference, refine_labels
+from gdc_core.refine import keep_seeded_regions, refine_labels
+from oracles import keep_seeded_regions_reference
 from gdc_core.scribbles import NO_LABEL
 
 
