@@ -36,6 +36,19 @@ def _double(low: float, high: float, step: float, decimals: int, tip: str) -> QD
     return box
 
 
+def _path_row(text: str, placeholder: str, tip: str, choose) -> tuple[QLineEdit, QHBoxLayout]:
+    """A path field with a "Choose…" button that calls ``choose``: (the field, the row holding both)."""
+    field = QLineEdit(text)
+    field.setPlaceholderText(placeholder)
+    field.setToolTip(tip)
+    browse = QPushButton("Choose…")
+    browse.clicked.connect(choose)
+    row = QHBoxLayout()
+    row.addWidget(field)
+    row.addWidget(browse)
+    return field, row
+
+
 def _combo(items: tuple[str, ...], tip: str) -> QComboBox:
     box = QComboBox()
     box.setEditable(False)
@@ -65,24 +78,14 @@ class SettingsDialog(QDialog):
         self.max_side = _spin(64, 4096, "The network's working resolution: the longer side in pixels (the mask "
                               "is brought back to full size)", 32)
         self.device = _combo(DEVICES, "auto: CUDA when available. A change applies at the next start")
-        self.sidecar = QLineEdit(sidecar_folder)
-        self.sidecar.setPlaceholderText("default: <image folder>/gdc-seg")
-        self.sidecar.setToolTip("Where the scribbles, masks and class lists of a folder's images are saved, in a "
-                                "subfolder named after the image folder (empty: <image folder>/gdc-seg)")
-        browse = QPushButton("Choose…")
-        browse.clicked.connect(self._choose_sidecar)
-        sidecar_row = QHBoxLayout()
-        sidecar_row.addWidget(self.sidecar)
-        sidecar_row.addWidget(browse)
-        self.weights = QLineEdit(backbone_weights)
-        self.weights.setPlaceholderText("none: the torch hub cache, else an untrained stem")
-        self.weights.setToolTip("ImageNet MobileNetV2 weights (mobilenet_v2-b0353104.pth or a stem-only file); "
-                                "used from the next start on")
-        browse_weights = QPushButton("Choose…")
-        browse_weights.clicked.connect(self._choose_weights)
-        weights_row = QHBoxLayout()
-        weights_row.addWidget(self.weights)
-        weights_row.addWidget(browse_weights)
+        self.sidecar, sidecar_row = _path_row(
+            sidecar_folder, "default: <image folder>/gdc-seg",
+            "Where the scribbles, masks and class lists of a folder's images are saved, in a subfolder named after "
+            "the image folder (empty: <image folder>/gdc-seg)", self._choose_sidecar)
+        self.weights, weights_row = _path_row(
+            backbone_weights, "none: the torch hub cache, else an untrained stem",
+            "ImageNet MobileNetV2 weights (mobilenet_v2-b0353104.pth or a stem-only file); used from the next start "
+            "on", self._choose_weights)
         self.class_list = QPlainTextEdit("\n".join(class_names or []))
         self.class_list.setPlaceholderText("background\nobject")
         self.class_list.setToolTip("The classes a new image starts with, one name per line (empty: background and "
