@@ -124,3 +124,26 @@ def test_a_progressive_jpeg_is_reduced_only_up_to_a_few_times_the_limit(tmp_path
     assert open_image(path, 600 * 400 // 3).pixels.shape == (200, 300, 3)
     with pytest.raises(ImageReadError, match="progressive JPEG opens reduced only up to 4 times"):
         open_image(path, 600 * 400 // 5)
+
+
+def test_batch_segments_a_large_jpeg_reduced_and_refuses_a_large_png_with_a_reason(tmp_path, capsys):
+    images, scribbles_dir, out = tmp_path / "images", tmp_path / "scribbles", tmp_path / "out"
+    images.mkdir()
+    scribbles_dir.mkdir()
+    picture = smooth_picture(120, 160)
+    write_jpeg(images / "big.jpg", picture)
+    Image.fromarray(picture).save(images / "big_png.png")
+    for stem, shape in (("big", (60, 80)), ("big_png", (120, 160))):
+        scribbles = np.full(shape, 255, np.uint8)
+        scribbles[5:-5, shape[1] // 5] = 0
+        scribbles[5:-5, 4 * shape[1] // 5] = 1
+        Image.fromarray(scribbles, mode="L").save(scribbles_dir / f"{stem}.png")
+    status = main(["batch", str(images), "--scribbles", str(scribbles_dir), "--out", str(out),
+                   "--max-pixels", "6000", *TINY])
+    captured = capsys.readouterr()
+    assert status == 1, captured.err
+    assert "2 images: 1 done, 0 skipped, 1 failed" in captured.out
+    assert "big.jpg: opened at 1/2 size" in captured.err
+    assert "FAILED" in captured.err and "big_png.png: 160x120 is 0.0 MP, above the limit" in captured.err
+    with Image.open(out / "big.png") as mask:
+        assert mask.size == (80, 60)
