@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from . import baselines, workfiles
+from . import baselines, cpu_runtime, workfiles
 from .config import CLASS_WEIGHTINGS, DEVICES, REFINE_STAGES, SUPERPIXEL_RESOLUTIONS, SegmenterConfig
 from .evaluation import HUMAN, DatasetError, Sample, Scores, list_dataset, read_sample
 from .images import run_too_large, too_small
@@ -615,4 +615,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    cpu_runtime.tune_process()  # before main() loads torch
     sys.exit(main())
