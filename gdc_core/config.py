@@ -127,7 +127,7 @@ class SegmenterConfig:
 
     steps: int = _field(50, "Steps", "SGD steps on the scribble labels", low=1, paper=50, level=BASIC,
                         span=(1, 1000))
-    # 10 scores as 15 after one more stroke, at two thirds of the time; 5 loses on voc-dev (docs/method.md)
+    # after one more stroke 10 scored as 15, 5 lost 11 mIoU points on voc-dev (docs/method.md)
     warm_steps: int = _field(10, "Warm steps", "SGD steps of a warm-started run (the previous run's network, "
                              "continued after more strokes)", low=1)
     samples: int = _field(50, "Samples", "stochastic forward passes averaged into the mask", low=1, paper=50,
@@ -176,7 +176,7 @@ class SegmenterConfig:
     max_side: int = _field(400, "Working resolution", "the network's working resolution in pixels: the image's "
                            "longer side is scaled down to it (never up), outputs come back at full size", low=16,
                            level=BASIC, span=(64, 4096), step=32)
-    # the network alone predicts blobby borders and stray specks: the finishing takes photos from about 78 to 93 mIoU
+    # the network alone predicts blobby borders and stray specks: the finishing takes grabcut-dev from 78.5 to 93.3 mIoU
     refine: str = _field("prior+grabcut+seeded+snap", "Refinement", "what runs beside the paper's network: none (the "
                          f"paper's pipeline) or a '+'-joined subset of {', '.join(REFINE_STAGES)}: prior, the spatial "
                          "prior in training; grabcut, seeded and snap, the finishing at the image's resolution",

@@ -24,7 +24,8 @@ class SpyCDLL(ctypes.CDLL):
 ctypes.CDLL = SpyCDLL
 environ, nones = dict(os.environ), sys.getrefcount(None)
 import gdc_core, app
-modules = [m.name for package in (gdc_core, app) for m in pkgutil.iter_modules(package.__path__, package.__name__ + ".")]
+modules = [m.name for package in (gdc_core, app)
+           for m in pkgutil.iter_modules(package.__path__, package.__name__ + ".")]
 for name in modules:
     importlib.import_module(name)
 print(json.dumps({"modules": modules, "environ_changed": sorted(k for k in {*environ, *os.environ}
