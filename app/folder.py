@@ -36,7 +36,7 @@ from gdc_core.io import atomic_path, fit_name, write_label_map
 from gdc_core.workfiles import current_files, find_work, list_images, search_folders, work_folder
 
 from .exporting import WorkFileError, WorkPaths, load_classes, load_label_layer, save_classes
-from .palette import LabelClass, colour_table
+from .classes import LabelClass, colour_table
 
 
 UNTOUCHED, SCRIBBLED, SEGMENTED, EXPORTED = "untouched", "scribbled", "segmented", "exported"

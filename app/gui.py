@@ -69,7 +69,7 @@ def run_gui(argv: list[str]) -> int:
         segmenter = create_segmenter(config, None)  # the file kept in Settings must not stop every later start
     window = MainWindow(segmenter, config)
     if labels is not None:
-        window.palette.replace(classes_from_names(labels))
+        window.start_classes = classes_from_names(labels)
     window.show()
     target = arguments.target or str(resource_path(SAMPLE_IMAGE))
     if Path(target).is_dir():

@@ -27,7 +27,8 @@ from .document import MASK, SCRIBBLES, AnnotationDocument, Prediction
 from .exporting import WorkFileError, load_scribbles_file
 from .file_list import FileListPanel
 from .folder import FolderSession
-from .palette import LabelPalette, PalettePanel
+from .classes import ClassList
+from .palette import PalettePanel
 from .resources import SAMPLE_IMAGE, SAMPLE_SCRIBBLES, resource_path
 from .run_status import RunStatus
 from .session import default_output_folder, open_document, save_document
@@ -48,12 +49,13 @@ class MainWindow(QMainWindow):
         self.config = self.settings.engine_config(config or SegmenterConfig())
         self.folder_session: FolderSession | None = None
         self.document: AnnotationDocument | None = None
-        self.palette = LabelPalette(classes_from_names(self.settings.class_names) or None, parent=self)
-        self.canvas = ImageCanvas(self.palette)
+        self.start_classes = (classes_from_names(self.settings.class_names) if self.settings.class_names
+                              else ClassList.default())
+        self.canvas = ImageCanvas()
         self.setCentralWidget(self.canvas)
-        self.palette_panel = PalettePanel(self.palette)
+        self.palette_panel = PalettePanel()
         self.file_list = FileListPanel()
-        self.autosave = Autosave(self.palette, self)
+        self.autosave = Autosave(self)
         self.controller = SegmentationController(segmenter, self)
         self.undo_group = QUndoGroup(self)
         self.actions = build_actions(self)
@@ -179,8 +181,8 @@ class MainWindow(QMainWindow):
         a.scribbles.toggled.connect(canvas.set_scribbles_visible)
         a.shortcuts.triggered.connect(self.show_shortcuts)
         for row, action in enumerate(a.classes):
-            action.triggered.connect(lambda checked=False, row=row: self.palette.select_row(row))
-        self.palette_panel.remove_requested.connect(self.remove_class)
+            action.triggered.connect(lambda checked=False, row=row: self.document and self.document.select_class_row(row))
+        self.palette_panel.refused.connect(lambda message: self.statusBar().showMessage(message, MESSAGE_MS))
         self.opacity_slider.valueChanged.connect(self._opacity_changed)
         controller.started.connect(self._run_started)
         controller.progressed.connect(self._run_progressed)
@@ -214,7 +216,8 @@ class MainWindow(QMainWindow):
             return False
         session = self.folder_session if self.folder_session and self.folder_session.index_of(path) >= 0 else None
         try:
-            document, warning = open_document(path, self.palette, self.work_root())
+            document, warning = open_document(path, self.document.classes if self.document else self.start_classes,
+                                              self.work_root())
             small = too_small(document.shape[1], document.shape[0])
             if small is not None:
                 raise ImageReadError(f"{path}: {small}")
@@ -249,6 +252,7 @@ class MainWindow(QMainWindow):
         document.prediction_changed.connect(self._update_enabled)
         document.layer_replaced.connect(self._update_enabled)
         self.canvas.set_document(document)
+        self.palette_panel.set_document(document)
         self.canvas.set_target(SCRIBBLES)
         self.run_status.show_new_image()
         self.setWindowTitle(f"{document.path.name if document.path else 'untitled'}[*] — gdc-seg")
@@ -368,9 +372,11 @@ class MainWindow(QMainWindow):
         if names == self.settings.class_names:
             return
         self.settings.class_names = names
+        self.start_classes = classes_from_names(names) if names else ClassList.default()
         document = self.document
-        if document is None or (not document.scribbled_classes() and document.mask is None):
-            self.palette.replace(classes_from_names(names) or LabelPalette.default_classes())
+        if document is not None and not document.scribbled_classes() and document.mask is None:
+            document.replace_work(document.scribbles, document.mask, classes=self.start_classes,
+                                  text="Use the class list of Settings")
 
     def apply_settings(self, config: SegmenterConfig, sidecar_folder: str | None = None,
                        backbone_weights: str | None = None) -> None:
@@ -404,7 +410,7 @@ class MainWindow(QMainWindow):
                                                                                               self.work_root())
         alpha = self.overlay_alpha()
         try:
-            written = save_document(self.document, self.palette, folder, alpha)
+            written = save_document(self.document, folder, alpha)
         except (OSError, ValueError) as exc:
             QMessageBox.critical(self, "Save failed",
                                  f"The work was not saved:\n{exc}\n\nIt is still open: try File > Save to folder….")
@@ -437,12 +443,12 @@ class MainWindow(QMainWindow):
         if self.document is None:
             return False
         try:
-            work = load_scribbles_file(path, self.document.shape, self.palette.classes())
+            work = load_scribbles_file(path, self.document.shape, self.document.classes)
         except WorkFileError as exc:
             QMessageBox.warning(self, "Cannot load scribbles", str(exc))
             return False
-        self.document.replace_work(work.scribbles, self.document.mask, palette=self.palette, classes=work.classes,
-                                   text="Load scribbles")
+        self.document.replace_work(work.scribbles, self.document.mask,
+                                   classes=ClassList(work.classes) if work.classes else None, text="Load scribbles")
         self.statusBar().showMessage(f"Loaded scribbles from {Path(path).name}", MESSAGE_MS)
         return True
 
@@ -556,15 +562,6 @@ class MainWindow(QMainWindow):
         if not self.canvas.set_target(MASK if on else SCRIBBLES):
             self._check_quietly(self.actions.edit_mask, False)
             self.statusBar().showMessage("No mask yet: segment (R), then accept the prediction (Enter).", MESSAGE_MS)
-
-    def remove_class(self, class_id: int) -> None:
-        """Remove a class and erase its pixels, as one undo step (needs a document and more than two classes)."""
-        if self.document is None:
-            return
-        try:
-            self.document.remove_class(self.palette, class_id)
-        except ValueError as exc:
-            self.statusBar().showMessage(str(exc), MESSAGE_MS)
 
     def show_shortcuts(self) -> None:
         rows = "".join(f"<tr><td><b>{keys}</b></td><td>{text}</td></tr>"

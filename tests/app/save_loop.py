@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.palette import LabelClass, LabelPalette
+from app.classes import LabelClass
 from app.session import WorkSnapshot, open_document, write_snapshot
 from gdc_core.workfiles import WorkPaths, work_folder
 
@@ -93,17 +93,16 @@ def main() -> None:
         saves += len(reported)
         expected_last = reported[-1] if reported else last
         in_flight = (reported[-1] + 1) if reported else first
-        palette = LabelPalette()
         try:
-            document, warning = open_document(image_path, palette)
+            document, warning = open_document(image_path)
             assert warning is None, warning
             if (document.scribbles == 255).all():
                 assert expected_last is None and document.mask is None, "saved work was lost"
                 version = None
             else:
-                extra = next(c.id for c in palette.classes() if c.id >= 2)
+                extra = next(c.id for c in document.classes if c.id >= 2)
                 version = read_version(document.scribbles, 1, extra)
-                names = [c.name for c in palette.classes()]
+                names = [c.name for c in document.classes]
                 assert names == ["background", "object", f"v{version}"], f"classes {names} with scribbles v{version}"
                 if version % 3:
                     assert document.mask is not None, f"v{version} lost its mask"

@@ -41,7 +41,7 @@ def test_a_stroke_is_autosaved_after_a_short_delay(qtbot, segmenter, folder):
     qtbot.waitUntil(lambda: not window.autosave.dirty, timeout=5000)  # written on the writer thread, then clean
     saved = read_label_map(sidecar / "a_scribbles.png")
     assert np.array_equal(saved, window.document.scribbles)
-    assert set(np.unique(saved).tolist()) == {window.palette.ids()[1], 255}
+    assert set(np.unique(saved).tolist()) == {window.document.classes.ids()[1], 255}
     assert (sidecar / "a_classes.json").is_file()
     assert not window.autosave.dirty and window.document.undo_stack.isClean()
     qtbot.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # an undo is a change too
@@ -55,9 +55,9 @@ def test_reopening_the_folder_restores_scribbles_mask_and_classes(qtbot, segment
     mask = np.zeros((48, 64), np.uint8)
     mask[:, 40:] = 1
     window.document.replace_work(window.document.scribbles, mask, text="mask")
-    window.palette.rename(window.palette.ids()[1], "road")  # not an undo step: autosave must see it anyway
+    window.document.rename_class(window.document.classes.ids()[1], "road")
     scribbles = window.document.scribbles.copy()
-    names = [c.name for c in window.palette.classes()]
+    names = [c.name for c in window.document.classes]
     window.close()
     assert (folder / "gdc-seg" / "a_mask.png").is_file()
 
@@ -66,7 +66,7 @@ def test_reopening_the_folder_restores_scribbles_mask_and_classes(qtbot, segment
     assert again.go_to_neighbour(-1)
     assert np.array_equal(again.document.scribbles, scribbles)
     assert np.array_equal(again.document.mask, mask)
-    assert [c.name for c in again.palette.classes()] == names
+    assert [c.name for c in again.document.classes] == names
     assert again.document.undo_stack.isClean() and not again.autosave.dirty
 
 
@@ -113,7 +113,7 @@ def test_a_class_rename_alone_is_autosaved(qtbot, segmenter, folder):
     window = open_window(qtbot, segmenter, folder)
     drag(qtbot, window.canvas, [(8, 10), (8, 38)])
     qtbot.waitUntil(lambda: not window.autosave.dirty, timeout=5000)
-    window.palette.rename(window.palette.ids()[0], "sky")
+    window.document.rename_class(window.document.classes.ids()[0], "sky")
     assert window.autosave.dirty and "Unsaved" in window.unsaved_marker.text()
     qtbot.waitUntil(lambda: not window.autosave.dirty, timeout=5000)
     assert '"sky"' in (folder / "gdc-seg" / "a_classes.json").read_text()

@@ -60,8 +60,8 @@ def test_ctrl_s_saves_an_indexed_mask_named_after_the_image(qtbot, window, image
 
 
 def test_overlay_and_custom_colours_are_saved(qtbot, window, image_path):
-    window.palette.recolour(1, (0, 200, 100))
-    window.palette.rename(1, "leaf")
+    window.document.recolour_class(1, (0, 200, 100))
+    window.document.rename_class(1, "leaf")
     window.actions.save_overlay.setChecked(True)
     window.opacity_slider.setValue(40)
     paint_two_classes(qtbot, window)
@@ -77,23 +77,23 @@ def test_overlay_and_custom_colours_are_saved(qtbot, window, image_path):
 
 
 def test_reopening_the_image_resumes_scribbles_mask_and_classes(qtbot, window, image_path, segmenter):
-    window.palette.add("sky")
+    window.document.add_class("sky")
     qtbot.keyClick(window.canvas, Qt.Key.Key_3)
     drag(qtbot, window.canvas, [(30.5, 2.5), (40.5, 2.5)])
     paint_two_classes(qtbot, window)
     segment(qtbot, window)
     qtbot.keyClick(window.canvas, Qt.Key.Key_Return)
-    window.palette.recolour(2, (1, 2, 3))
+    window.document.recolour_class(2, (1, 2, 3))
     assert window.save()
     scribbles, mask = window.document.scribbles.copy(), window.document.mask.copy()
 
     other = MainWindow(segmenter, TINY)
     qtbot.addWidget(other)
-    assert other.palette.ids() == (0, 1)
+    assert other.start_classes.ids() == (0, 1)
     assert other.open_image(image_path)
     assert np.array_equal(other.document.scribbles, scribbles) and np.array_equal(other.document.mask, mask)
-    assert [(c.id, c.name) for c in other.palette.classes()] == [(0, "background"), (1, "object"), (2, "sky")]
-    assert other.palette.by_id(2).colour == (1, 2, 3)
+    assert [(c.id, c.name) for c in other.document.classes] == [(0, "background"), (1, "object"), (2, "sky")]
+    assert other.document.classes.by_id(2).colour == (1, 2, 3)
     assert other.document.undo_stack.count() == 0 and not other.isWindowModified()
 
 
@@ -107,9 +107,9 @@ def test_loading_scribbles_from_a_file_with_its_classes(qtbot, window, tmp_path)
         {"id": 0, "name": "background", "colour": "#000000"}, {"id": 4, "name": "car", "colour": "#ff0000"}]}))
     assert window.load_scribbles(other.scribbles)
     assert np.array_equal(window.document.scribbles, marks)
-    assert window.palette.ids() == (0, 4) and window.palette.by_id(4).name == "car"
+    assert window.document.classes.ids() == (0, 4) and window.document.classes.by_id(4).name == "car"
     qtbot.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert not (window.document.scribbles != NO_LABEL).any() and window.palette.ids() == (0, 1)
+    assert not (window.document.scribbles != NO_LABEL).any() and window.document.classes.ids() == (0, 1)
 
 
 @pytest.mark.parametrize("problem", ["size", "class", "garbage", "classes json"])
@@ -130,7 +130,7 @@ def test_bad_scribble_files_get_a_message_and_lose_nothing(qtbot, window, tmp_pa
     expected = {"size": "10x10 pixels but the image is 64x48", "class": "class value(s) 7",
                 "garbage": "not a readable", "classes json": "bad_classes.json"}[problem]
     assert expected in message_boxes.texts()
-    assert np.array_equal(window.document.scribbles, before) and window.palette.ids() == (0, 1)
+    assert np.array_equal(window.document.scribbles, before) and window.document.classes.ids() == (0, 1)
 
 
 def test_a_failed_save_is_shown_and_the_work_stays(qtbot, window, image_path, message_boxes):
@@ -184,4 +184,4 @@ def test_ids_the_palette_lost_are_saved_with_default_entries_so_the_work_reloads
     other = MainWindow(segmenter, TINY)
     qtbot.addWidget(other)
     assert other.open_image(image_path)
-    assert other.document.mask[0, 0] == 7 and other.palette.by_id(7).name == "class 7"
+    assert other.document.mask[0, 0] == 7 and other.document.classes.by_id(7).name == "class 7"

@@ -150,7 +150,7 @@ def test_export_reports_a_mask_above_pillows_bomb_limit_and_exports_the_others(f
     ``PIL.Image.MAX_IMAGE_PIXELS`` (Pillow's DecompressionBombError, not an OSError) is one problem line, and the
     other images are still exported."""
     from app.exporting import save_work
-    from app.palette import LabelClass
+    from app.classes import LabelClass
 
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 89_478_485)  # Pillow's default: above 179 MP Image.open raises
     session = FolderSession(folder)

@@ -101,7 +101,7 @@ def test_work_saved_beside_the_image_by_older_versions_is_found_and_not_listed(q
     assert window.file_list.rows() == [("other.png", UNTOUCHED), ("teddy.png", SCRIBBLED)]
     assert window.go_to_neighbour(+1) and window.document.path.name == "teddy.png"
     assert np.array_equal(window.document.scribbles, scribbles)
-    assert [c.name for c in window.palette.classes()] == ["background", "teddy"]
+    assert [c.name for c in window.document.classes] == ["background", "teddy"]
     drag(qtbot, window.canvas, [(30, 30), (40, 30)])
     qtbot.waitUntil(lambda: not window.autosave.dirty, timeout=5000)
     assert np.array_equal(read_label_map(folder / "gdc-seg" / "teddy_scribbles.png"), window.document.scribbles)
