@@ -2,17 +2,17 @@
 
 Every change of the document (a stroke, a class edit, an undo: anything that moves its undo stack) and every new
 prediction (a run's result, which is not an undo step but leaves the stack's clean state) restarts a short
-single-shot timer; when it fires, the work is copied (:func:`app.session.snapshot_work`, tens of milliseconds at
-24 MP) and written on a background thread (:func:`app.session.write_snapshot`: PNG encoding of a 24 MP photo's
+single-shot timer; when it fires, the work is copied (:func:`app.work_io.snapshot_work`, tens of milliseconds at
+24 MP) and written on a background thread (:func:`app.work_io.write_snapshot`: PNG encoding of a 24 MP photo's
 layers takes about half a second, which would otherwise stall the brush). An autosave writes what File > Save
 writes (classes, scribbles, the mask or the prediction on screen, and the overlay when
 :attr:`Autosave.overlay_alpha` is set), as one version: a crash or kill during a save leaves the previous version
 whole (:mod:`gdc_core.workfiles`). The document's undo stack is set clean only if the document is still in the
 state that was written. :meth:`Autosave.flush` waits for a write in flight, then saves synchronously (through
-:func:`app.session.save_document`), before switching images, exporting or closing.
+:func:`app.work_io.save_document`), before switching images, exporting or closing.
 
 A failed save (read-only folder, full disk) is never swallowed: :attr:`Autosave.failed` carries the message, the
-document stays unsaved (its undo stack is not set clean), :class:`UnsavedMarker` shows it in the status bar, and
+document stays unsaved (its undo stack is not set clean), :class:`app.unsaved_marker.UnsavedMarker` shows it in the status bar, and
 the next change (or flush) tries again. Autosave keeps a prediction a proposal: only a flush (leaving the image)
 accepts it first, as File > Save does, so what the user last saw is what is kept.
 """
@@ -22,10 +22,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QLabel
 
 from .document import AnnotationDocument
-from .session import save_document, snapshot_work, write_snapshot
+from .work_io import save_document, snapshot_work, write_snapshot
 
 DELAY_MS = 1500
 
@@ -72,6 +71,15 @@ class Autosave(QObject):
             document.undo_stack.indexChanged.connect(self._changed)
             document.prediction_changed.connect(self._changed)
         self.dirty_changed.emit(self.dirty)
+
+    @property
+    def delay_ms(self) -> int:
+        """How long after the last change a save starts."""
+        return self._timer.interval()
+
+    @delay_ms.setter
+    def delay_ms(self, delay: int) -> None:
+        self._timer.setInterval(delay)
 
     @property
     def active(self) -> bool:
@@ -180,29 +188,3 @@ class Autosave(QObject):
     def flush(self) -> bool:
         """Save now (accepting a prediction on screen), e.g. before switching images or closing."""
         return self.save_now(accept_prediction=True)
-
-
-class UnsavedMarker(QLabel):
-    """A status-bar label: empty while the work is saved, "Unsaved" while changes wait, red after a failure."""
-
-    def __init__(self, autosave: Autosave):
-        super().__init__()
-        self._autosave = autosave
-        autosave.dirty_changed.connect(self._update)
-        autosave.failed.connect(lambda message: self._update(True))
-        self._update(False)
-
-    def _update(self, dirty: bool) -> None:
-        failed = self._autosave.last_error is not None
-        if failed:
-            self.setText(" Unsaved: save failed ")
-            self.setStyleSheet("color: white; background: #c0392b; font-weight: bold;")
-            self.setToolTip(self._autosave.last_error)
-        elif dirty:
-            self.setText(" Unsaved ")
-            self.setStyleSheet("color: #b9770e;")
-            self.setToolTip("Changes are saved a moment after the last edit")
-        else:
-            self.setText(" Saved " if self._autosave.active else "")
-            self.setStyleSheet("color: #1e8449;")
-            self.setToolTip("")
