@@ -89,9 +89,10 @@ class AnnotationSession(QObject):
         self.autosave.failed.connect(lambda text: self.message.emit(text, 4 * MESSAGE_MS))
         self.runs.progressed.connect(self._run_progressed)
         self.runs.succeeded.connect(self._run_succeeded)
-        self.runs.failed.connect(lambda text: (self.preview.emit(None), self.message.emit(text, 2 * MESSAGE_MS)))
-        self.runs.cancelled.connect(lambda: (self.preview.emit(None),
-                                             self.message.emit("Segmentation cancelled.", MESSAGE_MS)))
+        self.runs.failed.connect(lambda text: self._run_ended(text, 2 * MESSAGE_MS))
+        self.runs.cancelled.connect(lambda: self._run_ended("Segmentation cancelled.", MESSAGE_MS))
+        for signal in (self.runs.started, self.runs.idle):
+            signal.connect(self.state_changed)  # Cancel is enabled while a run is in flight
 
     @staticmethod
     def _classes_named(names: list[str]) -> ClassList:
@@ -141,7 +142,6 @@ class AnnotationSession(QObject):
         for signal in (document.prediction_changed, document.layer_replaced):
             signal.connect(self.state_changed)
         self.document_changed.emit(document)
-        self.stale.emit(False)
         if old is not None:
             old.deleteLater()
         self.state_changed.emit()
@@ -362,6 +362,11 @@ class AnnotationSession(QObject):
         extra = [w for w in result.warnings if w != self.runs.segmenter.stem.warning]
         self.message.emit(" ".join(extra) or f"Segmented in {seconds:.1f} s: Enter accepts the prediction, U "
                           "shows where it is unsure.", MESSAGE_MS)
+
+    def _run_ended(self, text: str, duration_ms: int) -> None:
+        """A run failed or was cancelled: no preview stays, the user is told ``text``."""
+        self.preview.emit(None)
+        self.message.emit(text, duration_ms)
 
     # ---- review ---------------------------------------------------------------------------------------------
     def accept_prediction(self) -> bool:

@@ -156,7 +156,7 @@ class Autosave(QObject):
             self._future = None
 
     def shutdown(self) -> None:
-        """Finish a write in flight and stop the writer thread (the window calls it when closing)."""
+        """Finish a write in flight and stop the writer thread (the session calls it when the window closes)."""
         self._timer.stop()
         self._wait()
         self._pool.shutdown(wait=True)

@@ -15,7 +15,7 @@ Work saved where older versions put it (:func:`gdc_core.workfiles.search_folders
 The class list is kept per image, not per folder: each image's files are then complete on their own (a class
 renamed or removed while on image 40 cannot make image 3's saved values unreadable), and the files are exactly the
 ones :mod:`app.exporting` writes beside a single image, so :func:`app.work_io.open_document` and
-:func:`app.work_io.save_document` serve both. The window carries the current class list on to the next image, so
+:func:`app.work_io.save_document` serve both. The session carries the current class list on to the next image, so
 in practice every image of a folder has the same list; the export merges them into one ``classes.json``.
 
 Status, derived from which files exist: *untouched* (nothing saved), *scribbled* (scribbles, no mask),

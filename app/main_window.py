@@ -143,18 +143,15 @@ class MainWindow(QMainWindow):
         self.file_list.image_chosen.connect(session.open_image)
         self.file_list.unfinished_only.toggled.connect(lambda on: setattr(settings, "unfinished_only", on))
         session.document_changed.connect(self._show_document)
-        session.folder_opened.connect(lambda folder: (self.file_list.set_session(folder), self.images_dock.show()))
+        session.folder_opened.connect(self.file_list.set_session)
+        session.folder_opened.connect(self.images_dock.show)
         session.files_changed.connect(self.file_list.refresh)
         session.state_changed.connect(lambda: a.enable_for(session))
         session.message.connect(status.showMessage)
         session.notice.connect(lambda kind, title, text: getattr(QMessageBox, kind)(self, title, text))
         session.target_wanted.connect(canvas.set_target)
         session.preview.connect(canvas.show_preview)
-        session.progressed.connect(self.run_status.show_progress)
-        session.finished.connect(self.run_status.show_finished)
-        session.stale.connect(self.run_status.show_stale)
-        session.runs.started.connect(lambda job: (self.run_status.show_started(), a.cancel.setEnabled(True)))
-        session.runs.idle.connect(lambda: (self.run_status.show_idle(), a.cancel.setEnabled(False)))
+        self.run_status.follow(session)
 
     def _restore_settings(self) -> None:
         a, settings = self.actions, self.session.settings
@@ -178,7 +175,6 @@ class MainWindow(QMainWindow):
         self.palette_panel.set_document(document)
         self.canvas.set_target(SCRIBBLES)
         self.file_list.set_current(document.path)
-        self.run_status.show_new_image()
         self.setWindowTitle(f"{document.path.name if document.path else 'untitled'}[*] — gdc-seg")
         self.setWindowModified(document.dirty)
 

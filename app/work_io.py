@@ -1,5 +1,5 @@
-"""Opening an image with its saved work and saving that work: the single place the window, folder navigation and
-autosave go through. No widgets here; errors are raised for the caller to show.
+"""Opening an image with its saved work and saving that work: the single place the session (File > Open,
+Save, folder navigation) and autosave go through. No widgets here; errors are raised for the caller to show.
 
 Where the work lives is :mod:`gdc_core.workfiles`' rule (``<image folder>/gdc-seg/``, or ``<work root>/<image
 folder's name>/`` when Settings > Work folder is set), with one exception: the bundled sample sits in a folder

@@ -83,6 +83,15 @@ def test_the_engine_and_the_headless_launcher_import_no_qt():
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPOSITORY)
 
 
+def test_the_work_and_its_files_are_handled_without_widgets():
+    """The session, the document, the classes and the file formats import no QtWidgets (the classes no Qt at
+    all); only the modules that show something do."""
+    code = ("import sys, app.classes; assert not [m for m in sys.modules if m.startswith('PySide6')]; "
+            "import app.annotation_session, app.document, app.work_io, app.exporting, app.folder, app.autosave, "
+            "app.worker, app.class_lists; assert 'PySide6.QtWidgets' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPOSITORY)
+
+
 def test_closing_during_a_run_stops_it_and_joins_the_thread(qtbot, window):
     window.session.config = TINY.replace(steps=5000, preview_every=0)
     paint_two_classes(qtbot, window)
