@@ -125,7 +125,11 @@ class AnnotationSession(QObject):
         self.autosave.attach(document, default_output_folder(path, self.work_root()) if in_folder else None)
         self.settings.last_folder = str(Path(path).resolve().parent)
         height, width = document.shape
-        self.message.emit(f"Opened {document.path.name} ({width} x {height} pixels)", MESSAGE_MS)
+        full_height, full_width = document.full_size
+        size = f"{width} x {height} pixels"
+        if document.full_size != document.shape:  # a reduced decode (gdc_core.io.open_image)
+            size = f"at 1/{round(full_width / width)} size: {size} of {full_width} x {full_height}, above the pixel limit"
+        self.message.emit(f"Opened {document.path.name} ({size})", MESSAGE_MS)
         if warning:
             self.notice.emit("warning", "Saved work not loaded", warning)
         return True

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QStandardPaths
 
-from gdc_core.io import read_image
+from gdc_core.io import open_image
 from gdc_core.workfiles import find_work, recover, search_folders, work_folder
 
 from .document import AnnotationDocument
@@ -52,10 +52,13 @@ def open_document(image_path: str | Path, classes: ClassList | None = None, root
     :func:`work_search_folders` holding some (an interrupted save there is finished or dropped first).
 
     The document starts with ``classes`` (default: background and object) unless a class list was saved with the
-    work. Returns the document and a warning for the user when saved work exists but could not be used (the image
-    still opens; the files stay untouched until the next save). Raises gdc_core.io.ImageReadError for a bad image.
+    work. A JPEG above the pixel limit is decoded reduced (:func:`gdc_core.io.open_image`); the document's
+    ``full_size`` then tells. Returns the document and a warning for the user when saved work exists but could not
+    be used (the image still opens; the files stay untouched until the next save). Raises
+    gdc_core.io.ImageReadError for a bad image.
     """
-    document = AnnotationDocument(read_image(image_path), image_path, classes)
+    decoded = open_image(image_path)
+    document = AnnotationDocument(decoded.pixels, image_path, classes, full_size=decoded.full_size)
     recover(WorkPaths.beside(image_path, default_output_folder(image_path, root)))  # even with nothing saved yet
     paths = find_work(Path(image_path).stem, work_search_folders(image_path, root))
     if paths is None:

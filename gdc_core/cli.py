@@ -26,7 +26,7 @@ from . import baselines, workfiles
 from .config import CLASS_WEIGHTINGS, DEVICES, REFINE_STAGES, SUPERPIXEL_RESOLUTIONS, SegmenterConfig
 from .evaluation import HUMAN, DatasetError, Sample, Scores, list_dataset, read_sample
 from .images import run_too_large, too_small
-from .io import (IMAGE_SUFFIXES, ImageReadError, fit_name, grey_to_uint8, overlay, pixel_limit, read_image,
+from .io import (IMAGE_SUFFIXES, ImageReadError, fit_name, grey_to_uint8, overlay, open_image, pixel_limit,
                  read_label_map, write_image, write_label_map)
 from .scribbles import NO_LABEL, ScribbleError, validate_scribbles
 from .simulate import STYLES
@@ -230,8 +230,12 @@ def max_pixels(args: argparse.Namespace) -> int:
 
 
 def load_inputs(image_path: Path, scribbles_path: Path, limit: int | None = None,
-                config: SegmenterConfig | None = None) -> tuple[np.ndarray, np.ndarray]:
+                config: SegmenterConfig | None = None, warn: Callable[[str], None] | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
     """Read an image ((H, W) or (H, W, 3) uint8) and its scribbles ((H, W) uint8) and check they fit together.
+
+    A JPEG above the pixel limit is decoded reduced (:func:`gdc_core.io.open_image`; ``warn`` is told), and its
+    scribbles must then be at the reduced size.
 
     Raises :class:`CliError` naming the file: missing or unreadable, above the pixel ``limit`` (default:
     :func:`io.pixel_limit`'s) alone or, run with ``config`` (default: the defaults), with its classes; another size,
@@ -240,10 +244,13 @@ def load_inputs(image_path: Path, scribbles_path: Path, limit: int | None = None
     config = config or SegmenterConfig()
     try:
         limit = pixel_limit(limit)
-        image = read_image(image_path, limit)
+        decoded = open_image(image_path, limit)
         scribbles = read_label_map(scribbles_path, limit)
     except (ImageReadError, ValueError) as exc:
         raise CliError(str(exc)) from None
+    image = decoded.pixels
+    if decoded.reduced and warn is not None:
+        warn(decoded.note(image_path))
     small = too_small(image.shape[1], image.shape[0])
     if small is not None:
         raise CliError(f"{image_path}: {small}")
@@ -344,8 +351,8 @@ def cmd_segment(args: argparse.Namespace) -> int:
     """Segment one image; prints one summary line to stdout."""
     config = config_from_args(args)
     check_outputs((args.out, args.overlay, args.uncertainty), (args.image, args.scribbles))
-    image, scribbles = load_inputs(args.image, args.scribbles, max_pixels(args), config)
     warn = Warnings()
+    image, scribbles = load_inputs(args.image, args.scribbles, max_pixels(args), config, warn)
     segmenter = make_segmenter(args, config, warn)
     try:
         segmenter.set_image(image)
@@ -371,7 +378,7 @@ def _stage_text(name: str) -> Callable[[Progress], str]:
 def _batch_one(segmenter: Segmenter, image_path: Path, scribbles_path: Path, args: argparse.Namespace,
                bar: ProgressBar, done: int, warn: Warnings) -> SegmentationResult:
     """Segment one batch image and write its outputs (CliError on bad input)."""
-    image, scribbles = load_inputs(image_path, scribbles_path, args.pixel_limit, segmenter.config)
+    image, scribbles = load_inputs(image_path, scribbles_path, args.pixel_limit, segmenter.config, warn)
     segmenter.set_image(image)
     text = _stage_text(image_path.name)
     result = segmenter.run(scribbles, on_progress=lambda progress: bar.draw(done, text(progress)))
