@@ -2,8 +2,9 @@
 where each sits in the menus and the toolbar, and when it is enabled.
 
 The keys follow what annotators know from ilastik, napari, labelme and Photoshop (design NOTES §3). Wiring the
-actions to behaviour is the main window's job (through :class:`app.annotation_session.AnnotationSession`). ``docs/keys.md`` is this table as markdown
-(``QT_QPA_PLATFORM=offscreen python -m app.actions > docs/keys.md``; a test checks it is current).
+actions to behaviour is the main window's job (through :class:`app.annotation_session.AnnotationSession`).
+``docs/keys.md`` is this table as markdown (``QT_QPA_PLATFORM=offscreen python -m app.actions > docs/keys.md``; a
+test checks it is current).
 """
 from __future__ import annotations
 

@@ -41,7 +41,8 @@ SAVE, DISCARD, CANCEL = "save", "discard", "cancel"  # answers to "Save the work
 
 class AnnotationSession(QObject):
     """The current image's work, the open folder, autosave and runs. ``config`` holds the run parameters;
-    ``undo_group`` holds the current document's undo stack.
+    ``undo_group`` holds the current document's undo stack. ``start_classes`` is the class list the first image
+    starts with (Settings' list or ``--labels``); every later image starts with the current image's classes.
 
     ``ask_save_first(text) -> SAVE | DISCARD | CANCEL`` is asked before unsaved work would be left (the window
     sets a dialog; the default saves).
@@ -128,7 +129,8 @@ class AnnotationSession(QObject):
         full_height, full_width = document.full_size
         size = f"{width} x {height} pixels"
         if document.full_size != document.shape:  # a reduced decode (gdc_core.io.open_image)
-            size = f"at 1/{round(full_width / width)} size: {size} of {full_width} x {full_height}, above the pixel limit"
+            size = (f"at 1/{round(full_width / width)} size: {size} of {full_width} x {full_height}, above the pixel "
+                    "limit")
         self.message.emit(f"Opened {document.path.name} ({size})", MESSAGE_MS)
         if warning:
             self.notice.emit("warning", "Saved work not loaded", warning)

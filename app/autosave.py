@@ -12,9 +12,9 @@ state that was written. :meth:`Autosave.flush` waits for a write in flight, then
 :func:`app.work_io.save_document`), before switching images, exporting or closing.
 
 A failed save (read-only folder, full disk) is never swallowed: :attr:`Autosave.failed` carries the message, the
-document stays unsaved (its undo stack is not set clean), :class:`app.unsaved_marker.UnsavedMarker` shows it in the status bar, and
-the next change (or flush) tries again. Autosave keeps a prediction a proposal: only a flush (leaving the image)
-accepts it first, as File > Save does, so what the user last saw is what is kept.
+document stays unsaved (its undo stack is not set clean), :class:`app.unsaved_marker.UnsavedMarker` shows it in the
+status bar, and the next change (or flush) tries again. Autosave keeps a prediction a proposal: only a flush
+(leaving the image) accepts it first, as File > Save does, so what the user last saw is what is kept.
 """
 from __future__ import annotations
 

@@ -91,7 +91,8 @@ def test_reopening_the_image_resumes_scribbles_mask_and_classes(qtbot, window, i
     qtbot.addWidget(other)
     assert other.session.start_classes.ids() == (0, 1)
     assert other.session.open_image(image_path)
-    assert np.array_equal(other.session.document.scribbles, scribbles) and np.array_equal(other.session.document.mask, mask)
+    document = other.session.document
+    assert np.array_equal(document.scribbles, scribbles) and np.array_equal(document.mask, mask)
     assert [(c.id, c.name) for c in other.session.document.classes] == [(0, "background"), (1, "object"), (2, "sky")]
     assert other.session.document.classes.by_id(2).colour == (1, 2, 3)
     assert other.session.document.undo_stack.count() == 0 and not other.isWindowModified()

@@ -126,7 +126,8 @@ def test_export_writes_indexed_masks_named_after_the_images_and_classes_json(qtb
 def test_export_refuses_the_image_and_sidecar_folders(qtbot, folder_window, folder, message_boxes, where):
     window = folder_window
     before = (folder / "img1.png").read_bytes()
-    window.session.document.replace_work(window.session.document.scribbles, np.zeros((48, 64), np.uint8), text="test mask")
+    document = window.session.document
+    document.replace_work(document.scribbles, np.zeros((48, 64), np.uint8), text="test mask")
     assert not window.session.export_folder(folder if where == "images" else folder / "gdc-seg")
     assert "choose another folder" in message_boxes.texts()
     assert (folder / "img1.png").read_bytes() == before

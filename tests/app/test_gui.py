@@ -97,7 +97,8 @@ def test_closing_during_a_run_stops_it_and_joins_the_thread(qtbot, window):
     paint_two_classes(qtbot, window)
     qtbot.keyClick(window.canvas, Qt.Key.Key_R)
     job = lambda: window.session.runs.current_job  # noqa: E731
-    qtbot.waitUntil(lambda: job() is not None and job().scribbles is not None, timeout=5000)  # the run, not the preparation
+    # the run, not the preparation
+    qtbot.waitUntil(lambda: job() is not None and job().scribbles is not None, timeout=5000)
     assert running_qthreads()
     qtbot.wait(100)
     clock = time.monotonic()

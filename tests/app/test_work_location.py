@@ -85,7 +85,8 @@ def test_work_saved_on_an_image_opened_alone_is_resumed_by_its_folder(qtbot, seg
     assert window.file_list.rows() == [("other.png", UNTOUCHED), ("teddy.png", SCRIBBLED)]
     assert window.session.document.path.name == "other.png"  # the first unfinished one
     qtbot.keyClick(window.canvas, Qt.Key.Key_D)
-    assert window.session.document.path.name == "teddy.png" and np.array_equal(window.session.document.scribbles, scribbles)
+    document = window.session.document
+    assert document.path.name == "teddy.png" and np.array_equal(document.scribbles, scribbles)
     assert not message_boxes.shown
 
 
@@ -135,7 +136,8 @@ def test_autosave_writes_the_mask_and_overlay_file_save_would(qtbot, segmenter, 
     segment(qtbot, window)  # a proposal on screen, not accepted: what Ctrl+S would save as the mask
     qtbot.waitUntil(lambda: (folder / "gdc-seg" / "other_mask.png").is_file() and not window.session.autosave.dirty,
                     timeout=5000)
-    assert np.array_equal(read_label_map(folder / "gdc-seg" / "other_mask.png"), window.session.document.prediction.labels)
+    shown = window.session.document.prediction.labels
+    assert np.array_equal(read_label_map(folder / "gdc-seg" / "other_mask.png"), shown)
     assert (folder / "gdc-seg" / "other_overlay.png").is_file()
     assert window.session.document.mask is None  # still a proposal
     assert dict(window.file_list.rows())["other.png"] == SEGMENTED
