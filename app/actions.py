@@ -1,12 +1,15 @@
-"""Every command of the main window as a QAction with its keys: one table, shown in Help > Keyboard shortcuts.
+"""Every command of the main window as a QAction with its keys: one table, shown in Help > Keyboard shortcuts;
+where each sits in the menus and the toolbar, and when it is enabled.
 
 The keys follow what annotators know from ilastik, napari, labelme and Photoshop (design NOTES §3). Wiring the
-actions to behaviour is the main window's job. ``docs/keys.md`` is this table as markdown
-(``QT_QPA_PLATFORM=offscreen python -m app.actions > docs/keys.md``; a test checks it is current).
+actions to behaviour is the main window's job (through :class:`app.annotation_session.AnnotationSession`).
+``docs/keys.md`` is this table as markdown (``QT_QPA_PLATFORM=offscreen python -m app.actions > docs/keys.md``; a
+test checks it is current).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
@@ -60,6 +63,20 @@ TOOLBAR_TEXT = {"open": "Open", "open_folder": "Folder", "previous_image": "◀ 
                 "uncertainty": "Uncertainty"}
 # the edit_mask button's text for what strokes paint now (the canvas's target: "scribbles" or "mask")
 TARGET_TEXT = {"scribbles": "Strokes: scribbles", "mask": "Strokes: mask"}
+# the menus' entries by action name (None: a separator; "classes": the class keys 1-9)
+MENUS = {
+    "&File": ["open", "open_folder", "reopen_folder", "previous_image", "next_image", None, "save", "save_to", None,
+              "load_scribbles", "load_example", None, "export_folder", "save_overlay", None, "settings", None, "quit"],
+    "&Edit": ["undo", "redo", None, "clear_scribbles"],
+    "&Tools": ["brush", "eraser", "shrink", "grow", None, "edit_mask", None, "classes"],
+    "&Segment": ["segment", "auto", "cancel", None, "accept"],
+    "&View": ["fit", "zoom_in", "zoom_out", None, "overlay", "uncertainty", "scribbles"],
+    "&Help": ["shortcuts"],
+}
+# the toolbar's entries: action names, None for a separator, (label, widget name) for a labelled widget
+TOOLBAR = ("open", "open_folder", "previous_image", "next_image", "save", None, "brush", "eraser",
+           (" Size ", "brush_spin"), None, "segment", "auto", "cancel", None, "accept", "edit_mask", None, "overlay",
+           (" Opacity ", "opacity_slider"), "uncertainty")
 
 
 @dataclass
@@ -99,6 +116,31 @@ class WindowActions:
     scribbles: QAction
     shortcuts: QAction
     classes: list[QAction]
+
+    def menu_entries(self, title: str) -> list[QAction | None]:
+        """The actions of menu ``title`` of :data:`MENUS` in order, None for separators."""
+        entries = []
+        for name in MENUS[title]:
+            entries += self.classes if name == "classes" else [None if name is None else getattr(self, name)]
+        return entries
+
+    def enable_for(self, session) -> None:
+        """Enable what can be done on ``session``'s (an :class:`app.annotation_session.AnnotationSession`) state."""
+        document = session.document
+        for action in (self.save, self.save_to, self.load_scribbles, self.clear_scribbles, self.segment, self.fit,
+                       self.zoom_in, self.zoom_out):
+            action.setEnabled(document is not None)
+        self.accept.setEnabled(document is not None and document.prediction is not None)
+        self.edit_mask.setEnabled(document is not None
+                                  and (document.mask is not None or document.prediction is not None))
+        self.uncertainty.setEnabled(document is not None and document.uncertainty is not None)
+        self.load_example.setEnabled(session.shows_sample())
+        self.cancel.setEnabled(session.runs.busy)
+        for action in (self.next_image, self.previous_image, self.export_folder):
+            action.setEnabled(session.folder_session is not None)
+        last = session.settings.last_image_folder
+        self.reopen_folder.setEnabled(bool(last) and Path(last).is_dir())
+        self.reopen_folder.setToolTip(f"Open {last} (Ctrl+Shift+U)" if last else "No folder opened yet")
 
     def shortcut_table(self) -> list[tuple[str, str]]:
         """(keys, what they do) for every action with keys, in menu order."""

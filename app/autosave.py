@@ -1,20 +1,20 @@
 """Autosave of the current image's work, in a folder session, into its work folder (:mod:`gdc_core.workfiles`).
 
-Every change of the document (a stroke, an undo: anything that moves its undo stack), of its prediction (a run's
-result, which is not an undo step) or of the class list (a rename or recolour, which the undo stack does not see)
-restarts a short single-shot timer; when it fires, the work is copied (:func:`app.session.snapshot_work`, tens of
-milliseconds at 24 MP) and written on a background thread (:func:`app.session.write_snapshot`: PNG encoding of a
-24 MP photo's layers takes about half a second, which would otherwise stall the brush). An autosave writes what
-File > Save writes (classes, scribbles, the mask or the prediction on screen, and the overlay when
+Every change of the document (a stroke, a class edit, an undo: anything that moves its undo stack) and every new
+prediction (a run's result, which is not an undo step but leaves the stack's clean state) restarts a short
+single-shot timer; when it fires, the work is copied (:func:`app.work_io.snapshot_work`, tens of milliseconds at
+24 MP) and written on a background thread (:func:`app.work_io.write_snapshot`: PNG encoding of a 24 MP photo's
+layers takes about half a second, which would otherwise stall the brush). An autosave writes what File > Save
+writes (classes, scribbles, the mask or the prediction on screen, and the overlay when
 :attr:`Autosave.overlay_alpha` is set), as one version: a crash or kill during a save leaves the previous version
-whole (:mod:`gdc_core.workfiles`). The document is marked clean only if nothing changed
-while the copy was being written. :meth:`Autosave.flush` waits for a write in flight, then saves synchronously
-(through :func:`app.session.save_document`), before switching images, exporting or closing.
+whole (:mod:`gdc_core.workfiles`). The document's undo stack is set clean only if the document is still in the
+state that was written. :meth:`Autosave.flush` waits for a write in flight, then saves synchronously (through
+:func:`app.work_io.save_document`), before switching images, exporting or closing.
 
 A failed save (read-only folder, full disk) is never swallowed: :attr:`Autosave.failed` carries the message, the
-document stays marked unsaved (its undo stack is not set clean), :class:`UnsavedMarker` shows it in the status
-bar, and the next change (or flush) tries again. Autosave keeps a prediction a proposal: only a flush (leaving
-the image) accepts it first, as File > Save does, so what the user last saw is what is kept.
+document stays unsaved (its undo stack is not set clean), :class:`app.unsaved_marker.UnsavedMarker` shows it in the
+status bar, and the next change (or flush) tries again. Autosave keeps a prediction a proposal: only a flush
+(leaving the image) accepts it first, as File > Save does, so what the user last saw is what is kept.
 """
 from __future__ import annotations
 
@@ -22,11 +22,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QLabel
 
 from .document import AnnotationDocument
-from .palette import LabelPalette
-from .session import save_document, snapshot_work, write_snapshot
+from .work_io import save_document, snapshot_work, write_snapshot
 
 DELAY_MS = 1500
 
@@ -42,22 +40,16 @@ class Autosave(QObject):
     dirty_changed = Signal(bool)
     _written = Signal(object, object, object)  # (token, files written or None, error or None), from the writer
 
-    def __init__(self, palette: LabelPalette, parent: QObject | None = None, delay_ms: int = DELAY_MS):
+    def __init__(self, parent: QObject | None = None, delay_ms: int = DELAY_MS):
         super().__init__(parent)
-        self.palette = palette
         self.document: AnnotationDocument | None = None
         self.folder: Path | None = None
         self.last_error: str | None = None
         self.overlay_alpha: float | None = None  # also save the colour overlay, with this alpha (File > Save's option)
-        self._classes_changed = False
-        self._prediction_changed = False  # a run's result arrived (or went) since the last save
-        self._prediction_generation = 0
-        self._classes_generation = 0  # counts class-list edits, to tell whether one happened during a write
         self._generation = 0  # counts saves; a background result of an older save is ignored
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdc-seg-autosave")
         self._future: Future | None = None
         self._written.connect(self._background_done)
-        palette.changed.connect(self._palette_changed)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(delay_ms)
@@ -71,16 +63,23 @@ class Autosave(QObject):
         if self.document is not None:
             try:
                 self.document.undo_stack.indexChanged.disconnect(self._changed)
-                self.document.prediction_changed.disconnect(self._prediction_arrived)
+                self.document.prediction_changed.disconnect(self._changed)
             except (RuntimeError, TypeError):  # already gone
                 pass
         self.document, self.folder, self.last_error = document, Path(folder) if folder else None, None
-        self._classes_changed = False  # the palette follows the new image's saved classes: not an edit
-        self._prediction_changed = False
         if document is not None:
             document.undo_stack.indexChanged.connect(self._changed)
-            document.prediction_changed.connect(self._prediction_arrived)
+            document.prediction_changed.connect(self._changed)
         self.dirty_changed.emit(self.dirty)
+
+    @property
+    def delay_ms(self) -> int:
+        """How long after the last change a save starts."""
+        return self._timer.interval()
+
+    @delay_ms.setter
+    def delay_ms(self, delay: int) -> None:
+        self._timer.setInterval(delay)
 
     @property
     def active(self) -> bool:
@@ -89,24 +88,11 @@ class Autosave(QObject):
     @property
     def dirty(self) -> bool:
         """The document has changes not on disk (or the last save failed)."""
-        return self.active and (not self.document.undo_stack.isClean() or self._classes_changed
-                                or self._prediction_changed or self.last_error is not None)
+        return self.active and (self.document.dirty or self.last_error is not None)
 
     @property
     def pending(self) -> bool:
         return self._timer.isActive()
-
-    def _palette_changed(self) -> None:
-        if self.active:
-            self._classes_changed = True
-            self._classes_generation += 1
-            self._changed()
-
-    def _prediction_arrived(self) -> None:
-        if self.active:
-            self._prediction_changed = True
-            self._prediction_generation += 1
-            self._changed()
 
     def _changed(self, *_) -> None:
         if self.active:
@@ -123,13 +109,12 @@ class Autosave(QObject):
             self._timer.start()  # try again after this write
             return
         try:
-            snapshot = snapshot_work(self.document, self.palette, self.folder, self.overlay_alpha)
+            snapshot = snapshot_work(self.document, self.folder, self.overlay_alpha)
         except ValueError as exc:
             self._report_failure(exc)
             return
         self._generation += 1
-        token = (self._generation, self.document, self.document.undo_stack.index(), self._classes_generation,
-                 self._prediction_generation)
+        token = (self._generation, self.document, self._state(self.document))
         self._future = self._pool.submit(self._write, snapshot, token)
 
     def _write(self, snapshot, token) -> None:  # on the writer thread
@@ -139,19 +124,25 @@ class Autosave(QObject):
             self._written.emit(token, None, exc)
 
     def _background_done(self, token, written, error) -> None:
-        generation, document, index, classes_generation, prediction_generation = token
+        generation, document, state = token
         if generation != self._generation or document is not self.document:
             return  # a later save (or another image) took over
         if error is not None:
             self._report_failure(error)
             return
-        if (document.undo_stack.index() == index and classes_generation == self._classes_generation
-                and prediction_generation == self._prediction_generation):
+        if self._state(document) == state:
             document.undo_stack.setClean()
             self.mark_saved()
         else:  # changed while being written: the timer is running again for the newer state
             self.last_error = None
         self.saved.emit(f"Saved {document.path.name} ({len(written)} files)")
+
+    @staticmethod
+    def _state(document: AnnotationDocument) -> tuple:
+        """What tells the document's states apart: the undo step it is at (its index and command: an undo then a
+        new edit reuses the index) and the prediction on screen."""
+        index = document.undo_stack.index()
+        return index, document.undo_stack.command(index - 1) if index else None, document.prediction
 
     def _report_failure(self, exc: BaseException) -> None:
         self.last_error = f"Autosave failed, the work on {self.document.path.name} is NOT saved: {exc}"
@@ -165,7 +156,7 @@ class Autosave(QObject):
             self._future = None
 
     def shutdown(self) -> None:
-        """Finish a write in flight and stop the writer thread (the window calls it when closing)."""
+        """Finish a write in flight and stop the writer thread (the session calls it when the window closes)."""
         self._timer.stop()
         self._wait()
         self._pool.shutdown(wait=True)
@@ -180,7 +171,7 @@ class Autosave(QObject):
         if not self.dirty and not (accept_prediction and self.document.prediction is not None):
             return True
         try:
-            written = save_document(self.document, self.palette, self.folder, self.overlay_alpha,
+            written = save_document(self.document, self.folder, self.overlay_alpha,
                                     accept_prediction=accept_prediction)
         except (OSError, ValueError) as exc:
             self._report_failure(exc)
@@ -192,36 +183,8 @@ class Autosave(QObject):
     def mark_saved(self) -> None:
         """The work was just saved into :attr:`folder` (by autosave or File > Save)."""
         self.last_error = None
-        self._classes_changed = False
-        self._prediction_changed = False
-        self.dirty_changed.emit(False)
+        self.dirty_changed.emit(self.dirty)
 
     def flush(self) -> bool:
         """Save now (accepting a prediction on screen), e.g. before switching images or closing."""
         return self.save_now(accept_prediction=True)
-
-
-class UnsavedMarker(QLabel):
-    """A status-bar label: empty while the work is saved, "Unsaved" while changes wait, red after a failure."""
-
-    def __init__(self, autosave: Autosave):
-        super().__init__()
-        self._autosave = autosave
-        autosave.dirty_changed.connect(self._update)
-        autosave.failed.connect(lambda message: self._update(True))
-        self._update(False)
-
-    def _update(self, dirty: bool) -> None:
-        failed = self._autosave.last_error is not None
-        if failed:
-            self.setText(" Unsaved: save failed ")
-            self.setStyleSheet("color: white; background: #c0392b; font-weight: bold;")
-            self.setToolTip(self._autosave.last_error)
-        elif dirty:
-            self.setText(" Unsaved ")
-            self.setStyleSheet("color: #b9770e;")
-            self.setToolTip("Changes are saved a moment after the last edit")
-        else:
-            self.setText(" Saved " if self._autosave.active else "")
-            self.setStyleSheet("color: #1e8449;")
-            self.setToolTip("")

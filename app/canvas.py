@@ -17,7 +17,7 @@ from gdc_core.io import grey_to_uint8
 
 from .document import MASK, SCRIBBLES, AnnotationDocument
 from .layers import BrushRing, LabelLayerItem, class_lut, uncertainty_lut
-from .palette import LabelPalette
+from .classes import ClassList, drawing_colour_table
 
 BRUSH = "brush"
 ERASER = "eraser"
@@ -63,9 +63,8 @@ class ImageCanvas(QGraphicsView):
     tool_changed = Signal(str)
     target_changed = Signal(str)
 
-    def __init__(self, palette: LabelPalette, parent=None):
+    def __init__(self, parent=None):
         super().__init__(parent)
-        self.palette = palette
         self.document: AnnotationDocument | None = None
         self.setScene(QGraphicsScene(self))
         self.setBackgroundBrush(QBrush(QColor(48, 48, 48)))
@@ -80,10 +79,11 @@ class ImageCanvas(QGraphicsView):
         self.viewport().setCursor(Qt.CursorShape.CrossCursor)
 
         self.image_item = QGraphicsPixmapItem()
-        self.mask_item = LabelLayerItem(class_lut(palette.drawing_colours()))
-        self.prediction_item = LabelLayerItem(class_lut(palette.drawing_colours()))
+        lut = class_lut(drawing_colour_table(ClassList.default()))
+        self.mask_item = LabelLayerItem(lut)
+        self.prediction_item = LabelLayerItem(lut)
         self.uncertainty_item = LabelLayerItem(uncertainty_lut())
-        self.scribble_item = LabelLayerItem(class_lut(palette.drawing_colours()))
+        self.scribble_item = LabelLayerItem(lut)
         self.ring = BrushRing()
         for z, item in enumerate((self.image_item, self.mask_item, self.prediction_item, self.uncertainty_item,
                                   self.scribble_item)):
@@ -105,7 +105,6 @@ class ImageCanvas(QGraphicsView):
         self._pan_from: QPoint | None = None
         self._space_held = False
         self._auto_fit = True
-        palette.changed.connect(self._recolour)
         self._update_visibility()
 
     # ---- document -------------------------------------------------------------------------------------------
@@ -115,6 +114,7 @@ class ImageCanvas(QGraphicsView):
             self.document.layer_changed.disconnect(self._layer_changed)
             self.document.layer_replaced.disconnect(self._layer_replaced)
             self.document.prediction_changed.disconnect(self._prediction_changed)
+            self.document.classes_changed.disconnect(self._recolour)
         self._stroke = None
         self.document = document
         height, width = document.shape
@@ -125,6 +125,8 @@ class ImageCanvas(QGraphicsView):
         document.layer_changed.connect(self._layer_changed)
         document.layer_replaced.connect(self._layer_replaced)
         document.prediction_changed.connect(self._prediction_changed)
+        document.classes_changed.connect(self._recolour)
+        self._recolour()
         self._layer_replaced(MASK)
         self._prediction_changed()
         self.fit()
@@ -161,7 +163,7 @@ class ImageCanvas(QGraphicsView):
         self._update_visibility()
 
     def _recolour(self) -> None:
-        lut = class_lut(self.palette.drawing_colours())
+        lut = class_lut(drawing_colour_table(self.document.classes))
         for item in (self.mask_item, self.prediction_item, self.scribble_item):
             item.set_lut(lut)
 
@@ -309,7 +311,7 @@ class ImageCanvas(QGraphicsView):
             return
         erase = (button == Qt.MouseButton.RightButton or self.tool == ERASER
                  or bool(event.modifiers() & Qt.KeyboardModifier.AltModifier))
-        value = NO_LABEL if erase else self.palette.current_id
+        value = NO_LABEL if erase else self.document.current_class
         self._stroke = self.document.begin_stroke(self.target, value, self.brush_size)
         point = self.image_point(event.position())
         self._stroke.line_to(point.x(), point.y())

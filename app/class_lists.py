@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .palette import MAX_CLASSES, MIN_CLASSES, LabelClass, default_colour
+from .classes import MAX_CLASSES, MIN_CLASSES, ClassList, LabelClass, default_colour
 
 LABELME_IGNORE = "__ignore__"
 LABELME_BACKGROUND = "_background_"
@@ -48,6 +48,6 @@ def read_labels_file(path: str | Path) -> list[str]:
         raise ClassListError(f"{path}: {exc}") from None
 
 
-def classes_from_names(names: list[str]) -> list[LabelClass]:
-    """Classes 0, 1, ... named ``names``, in their default colours."""
-    return [LabelClass(class_id, name, default_colour(class_id)) for class_id, name in enumerate(names)]
+def classes_from_names(names: list[str]) -> ClassList:
+    """Classes 0, 1, ... named ``names`` (at least one), in their default colours."""
+    return ClassList(LabelClass(class_id, name, default_colour(class_id)) for class_id, name in enumerate(names))

@@ -1,5 +1,7 @@
 """The work on one image, independent of any widget: the image, the scribble layer, the accepted mask, the latest
-prediction, and a QUndoStack with one command per user action (a whole stroke is one step).
+prediction, the class list (:class:`app.classes.ClassList`) and the current class, and a QUndoStack with one command
+per user action (a whole stroke is one step; adding, renaming, recolouring and removing a class are steps too).
+The document is dirty (has work not on disk) exactly when its undo stack is not clean.
 
 Layers are numpy arrays shared with the views, which repaint only the rectangles reported by ``layer_changed``.
 Label values are class ids; 255 (``NO_LABEL``) means "no stroke" in scribbles and "void" in the mask.
@@ -16,7 +18,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from gdc_core import NO_LABEL
 
-from .palette import LabelClass, LabelPalette
+from .classes import ClassList
 from .strokes import StrokeRecord, capsule
 
 SCRIBBLES = "scribbles"
@@ -59,21 +61,27 @@ class AnnotationDocument(QObject):
         mask: (H, W) uint8 accepted, editable mask, or None until a prediction is accepted.
         prediction: the latest finished run not yet accepted, or None.
         uncertainty: (H, W) float32 in [0, 1] of the latest finished run (kept after accepting), or None.
+        classes: the :class:`ClassList` the layers' values refer to.
+        current_class: the id strokes paint.
 
     Signals:
         layer_changed(str, QRect): pixels of layer ``scribbles`` or ``mask`` changed inside the rect (image pixels).
         layer_replaced(str): a whole layer changed or appeared/disappeared.
         prediction_changed: ``prediction`` was set, accepted or cleared.
         scribbles_edited: a change to the scribbles was committed (stroke end, undo, redo, load, class removal).
+        classes_changed: classes were added, removed, renamed or recoloured, or the whole list replaced.
+        current_class_changed(int): the current class id changed.
     """
 
     layer_changed = Signal(str, QRect)
     layer_replaced = Signal(str)
     prediction_changed = Signal()
     scribbles_edited = Signal()
+    classes_changed = Signal()
+    current_class_changed = Signal(int)
 
-    def __init__(self, image: np.ndarray, path: str | Path | None = None, parent: QObject | None = None,
-                 full_size: tuple[int, int] | None = None):
+    def __init__(self, image: np.ndarray, path: str | Path | None = None, classes: ClassList | None = None,
+                 parent: QObject | None = None, full_size: tuple[int, int] | None = None):
         super().__init__(parent)
         self.key = next(_document_keys)
         self.image = as_display_rgb(image)
@@ -84,12 +92,19 @@ class AnnotationDocument(QObject):
         self.mask: np.ndarray | None = None
         self.prediction: Prediction | None = None
         self.uncertainty: np.ndarray | None = None
+        self.classes = classes or ClassList.default()
+        self.current_class = self.classes.entries[min(1, len(self.classes) - 1)].id
         self.undo_stack = QUndoStack(self)
 
     @property
     def shape(self) -> tuple[int, int]:
         """(H, W) in pixels."""
         return self.image.shape[:2]
+
+    @property
+    def dirty(self) -> bool:
+        """True while the document holds work not saved (its undo stack is not clean)."""
+        return not self.undo_stack.isClean()
 
     def layer(self, name: str) -> np.ndarray | None:
         if name not in LAYERS:
@@ -116,13 +131,65 @@ class AnnotationDocument(QObject):
         verb = "Erase" if stroke.value == NO_LABEL else "Paint"
         self.undo_stack.push(PatchCommand(self, stroke.name, box, before, after, f"{verb} {stroke.name}"))
 
-    def set_prediction(self, prediction: Prediction | None) -> None:
-        """Show a new run's result (not an undo step: results are not edits); None hides the prediction but keeps
-        its uncertainty."""
+    def set_prediction(self, prediction: Prediction) -> None:
+        """Show a new run's result. Not an undo step (results are not edits) but work not yet saved: the undo
+        stack leaves its clean state."""
+        self.undo_stack.resetClean()
+        self._show_prediction(prediction)
+
+    def _show_prediction(self, prediction: Prediction | None) -> None:
+        """None hides the prediction but keeps its uncertainty."""
         self.prediction = prediction
         if prediction is not None:
             self.uncertainty = prediction.uncertainty
         self.prediction_changed.emit()
+
+    # ---- classes --------------------------------------------------------------------------------------------
+    def set_current_class(self, class_id: int) -> None:
+        self.classes.by_id(class_id)
+        if class_id != self.current_class:
+            self.current_class = class_id
+            self.current_class_changed.emit(class_id)
+
+    def select_class_row(self, row: int) -> bool:
+        """Make the class in ``row`` current; False (nothing changes) when there is no such row."""
+        if not 0 <= row < len(self.classes):
+            return False
+        self.set_current_class(self.classes.entries[row].id)
+        return True
+
+    def add_class(self, name: str | None = None) -> int:
+        """Append a class (:meth:`ClassList.added`) as one undo step and make it current; returns its id."""
+        classes = self.classes.added(name)
+        self.undo_stack.push(ClassesCommand(self, classes, f"Add class {classes.entries[-1].name}"))
+        self.set_current_class(classes.entries[-1].id)
+        return classes.entries[-1].id
+
+    def rename_class(self, class_id: int, name: str) -> None:
+        """Rename a class as one undo step (ValueError for an empty name; nothing happens for the same name)."""
+        if name.strip() != self.classes.by_id(class_id).name:
+            self.undo_stack.push(ClassesCommand(self, self.classes.renamed(class_id, name), f"Rename class to {name}"))
+
+    def recolour_class(self, class_id: int, colour: tuple[int, int, int]) -> None:
+        """Give a class the (r, g, b) 0..255 ``colour``, saved and drawn, as one undo step."""
+        if tuple(colour) != self.classes.by_id(class_id).colour:
+            name = self.classes.by_id(class_id).name
+            self.undo_stack.push(ClassesCommand(self, self.classes.recoloured(class_id, colour), f"Recolour {name}"))
+
+    def remove_class(self, class_id: int) -> None:
+        """Remove a class and erase its pixels from scribbles and mask, as one undo step (ValueError when only
+        MIN_CLASSES are left)."""
+        self.undo_stack.push(RemoveClassCommand(self, self.classes.removed(class_id), class_id))
+
+    def _set_classes(self, classes: ClassList, fallback_row: int) -> None:
+        """Take ``classes``; the current class becomes the one in ``fallback_row`` (clipped) if it is gone."""
+        previous = self.current_class
+        self.classes = classes
+        if previous not in classes.ids():
+            self.current_class = classes.entries[min(fallback_row, len(classes) - 1)].id
+        self.classes_changed.emit()
+        if self.current_class != previous:
+            self.current_class_changed.emit(self.current_class)
 
     def accept_prediction(self) -> bool:
         """Copy the prediction into the editable mask as one undo step; False when there is none."""
@@ -135,18 +202,14 @@ class AnnotationDocument(QObject):
         if (self.scribbles != NO_LABEL).any():
             self.replace_work(np.full(self.shape, NO_LABEL, dtype=np.uint8), self.mask, text="Clear scribbles")
 
-    def replace_work(self, scribbles: np.ndarray, mask: np.ndarray | None, *, palette: LabelPalette | None = None,
-                     classes: list[LabelClass] | None = None, text: str = "Load work") -> None:
-        """Replace the scribbles, the mask and optionally the palette's classes, as one undo step."""
+    def replace_work(self, scribbles: np.ndarray, mask: np.ndarray | None, *, classes: ClassList | None = None,
+                     text: str = "Load work") -> None:
+        """Replace the scribbles, the mask and optionally the classes, as one undo step."""
         for array in (scribbles, mask):
             if array is not None and (array.shape != self.shape or array.dtype != np.uint8):
                 raise ValueError(f"a layer must be ({self.shape[0]}, {self.shape[1]}) uint8, got {array.dtype} "
                                  f"{array.shape}")
-        self.undo_stack.push(ReplaceCommand(self, scribbles, mask, palette, classes, text))
-
-    def remove_class(self, palette: LabelPalette, class_id: int) -> None:
-        """Remove a class from ``palette`` and erase its pixels from scribbles and mask, as one undo step."""
-        self.undo_stack.push(RemoveClassCommand(self, palette, class_id))
+        self.undo_stack.push(ReplaceCommand(self, scribbles, mask, classes, text))
 
     def _write(self, name: str, box: tuple[int, int, int, int], content: np.ndarray) -> None:
         top, left, bottom, right = box
@@ -226,30 +289,44 @@ class AcceptCommand(QUndoCommand):
     def redo(self) -> None:
         self.document.mask = self.prediction.labels.copy()
         self.document.layer_replaced.emit(MASK)
-        self.document.set_prediction(None)
+        self.document._show_prediction(None)
 
     def undo(self) -> None:
         self.document.mask = self.old_mask
         self.document.layer_replaced.emit(MASK)
         if self.document.prediction is None:
-            self.document.set_prediction(self.prediction)
+            self.document._show_prediction(self.prediction)
+
+
+class ClassesCommand(QUndoCommand):
+    """The class list replaced by another (a class added, renamed or recoloured, or a list from Settings)."""
+
+    def __init__(self, document: AnnotationDocument, classes: ClassList, text: str):
+        super().__init__(text)
+        self.document, self.new, self.old = document, classes, document.classes
+        self.old_row = document.classes.row_of(document.current_class)
+
+    def redo(self) -> None:
+        self.document._set_classes(self.new, self.old_row)
+
+    def undo(self) -> None:
+        self.document._set_classes(self.old, self.old_row)
 
 
 class ReplaceCommand(QUndoCommand):
     """Whole scribble and mask layers (and optionally the class list) replaced at once."""
 
     def __init__(self, document: AnnotationDocument, scribbles: np.ndarray, mask: np.ndarray | None,
-                 palette: LabelPalette | None, classes: list[LabelClass] | None, text: str):
+                 classes: ClassList | None, text: str):
         super().__init__(text)
-        self.document, self.palette = document, palette
-        self.new = (scribbles.copy(), None if mask is None else mask.copy(), classes)
-        self.old = (document.scribbles.copy(), document.mask,
-                    list(palette.classes()) if palette is not None and classes is not None else None)
+        self.document = document
+        self.new = (scribbles.copy(), None if mask is None else mask.copy(), classes or document.classes)
+        self.old = (document.scribbles.copy(), document.mask, document.classes)
 
     def _apply(self, state) -> None:
         scribbles, mask, classes = state
-        if classes is not None:
-            self.palette.replace(classes)
+        if classes != self.document.classes:
+            self.document._set_classes(classes, 1)
         self.document._set_layers(scribbles, mask)
 
     def redo(self) -> None:
@@ -260,17 +337,17 @@ class ReplaceCommand(QUndoCommand):
 
 
 class RemoveClassCommand(QUndoCommand):
-    """A class leaves the palette and its pixels in scribbles and mask become 255; undo puts both back."""
+    """A class leaves the list and its pixels in scribbles and mask become 255; undo puts both back."""
 
-    def __init__(self, document: AnnotationDocument, palette: LabelPalette, class_id: int):
-        super().__init__(f"Remove class {palette.by_id(class_id).name}")
-        self.document, self.palette, self.class_id = document, palette, class_id
-        self.row: int | None = None
-        self.entry: LabelClass | None = None
+    def __init__(self, document: AnnotationDocument, classes: ClassList, class_id: int):
+        super().__init__(f"Remove class {document.classes.by_id(class_id).name}")
+        self.document, self.class_id = document, class_id
+        self.new, self.old = classes, document.classes
+        self.row = document.classes.row_of(class_id)
         self.patches: list[tuple[str, tuple[int, int, int, int], np.ndarray]] = []
 
     def redo(self) -> None:
-        self.row, self.entry = self.palette.remove(self.class_id)
+        self.document._set_classes(self.new, self.row)
         self.patches = []
         for name in LAYERS:
             layer = self.document.layer(name)
@@ -286,6 +363,6 @@ class RemoveClassCommand(QUndoCommand):
             self.document._write(name, box, np.where(before == self.class_id, NO_LABEL, before).astype(np.uint8))
 
     def undo(self) -> None:
-        self.palette.insert(self.row, self.entry)
+        self.document._set_classes(self.old, self.row)
         for name, box, before in self.patches:
             self.document._write(name, box, before)

@@ -20,7 +20,7 @@ from gdc_core import NO_LABEL
 from gdc_core.io import ImageReadError, atomic_path, overlay, read_label_map, write_image, write_label_map
 from gdc_core.workfiles import WorkPaths, current_files, recover, save_version
 
-from .palette import MAX_CLASSES, LabelClass, colour_table
+from .classes import MAX_CLASSES, LabelClass, colour_table
 
 CLASSES_FORMAT = "gdc-seg classes"
 CLASSES_VERSION = 1

@@ -1,6 +1,6 @@
 """FileListPanel: the images of the open folder with each one's status, and an "unfinished only" filter.
 
-The panel shows a :class:`app.folder.FolderSession`; choosing a row emits ``image_chosen(path)``, and the window
+The panel shows a :class:`app.folder.FolderSession`; choosing a row emits ``image_chosen(path)``, and the session
 decides whether and how to switch (it saves the current work first).
 """
 from __future__ import annotations

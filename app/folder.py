@@ -14,8 +14,8 @@ Work saved where older versions put it (:func:`gdc_core.workfiles.search_folders
 
 The class list is kept per image, not per folder: each image's files are then complete on their own (a class
 renamed or removed while on image 40 cannot make image 3's saved values unreadable), and the files are exactly the
-ones :mod:`app.exporting` writes beside a single image, so :func:`app.session.open_document` and
-:func:`app.session.save_document` serve both. The window carries the current class list on to the next image, so
+ones :mod:`app.exporting` writes beside a single image, so :func:`app.work_io.open_document` and
+:func:`app.work_io.save_document` serve both. The session carries the current class list on to the next image, so
 in practice every image of a folder has the same list; the export merges them into one ``classes.json``.
 
 Status, derived from which files exist: *untouched* (nothing saved), *scribbled* (scribbles, no mask),
@@ -36,7 +36,7 @@ from gdc_core.io import atomic_path, fit_name, write_label_map
 from gdc_core.workfiles import current_files, find_work, list_images, search_folders, work_folder
 
 from .exporting import WorkFileError, WorkPaths, load_classes, load_label_layer, save_classes
-from .palette import LabelClass, colour_table
+from .classes import LabelClass, colour_table
 
 
 UNTOUCHED, SCRIBBLED, SEGMENTED, EXPORTED = "untouched", "scribbled", "segmented", "exported"

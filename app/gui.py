@@ -72,12 +72,12 @@ def run_gui(argv: list[str]) -> int:
         segmenter = create_segmenter(config, None)  # the file kept in Settings must not stop every later start
     window = MainWindow(segmenter, config)
     if labels is not None:
-        window.palette.replace(classes_from_names(labels))
+        window.session.start_classes = classes_from_names(labels)
     window.show()
     target = arguments.target or str(resource_path(SAMPLE_IMAGE))
     if Path(target).is_dir():
-        QTimer.singleShot(0, lambda: window.open_folder(target))
+        QTimer.singleShot(0, lambda: window.session.open_folder(target))
     else:
-        QTimer.singleShot(0, lambda: window.open_image(target))
+        QTimer.singleShot(0, lambda: window.session.open_image(target))
     QTimer.singleShot(0, lambda: show_start_notices(window, kept_problem, offer_last_folder=arguments.target is None))
     return app.exec()

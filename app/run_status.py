@@ -51,6 +51,15 @@ class RunStatus:
             status_bar.addPermanentWidget(widget)
         self.show_idle()
 
+    def follow(self, session) -> None:
+        """Show the runs of ``session`` (an :class:`app.annotation_session.AnnotationSession`)."""
+        session.runs.started.connect(lambda job: self.show_started())
+        session.runs.idle.connect(self.show_idle)
+        session.progressed.connect(self.show_progress)
+        session.finished.connect(self.show_finished)
+        session.stale.connect(self.show_stale)
+        session.document_changed.connect(lambda document: self.show_new_image())
+
     def show_started(self) -> None:
         self.bar.setValue(0)
         self.bar.setFormat("Starting")

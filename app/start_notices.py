@@ -25,18 +25,19 @@ def untrained_backbone_text() -> str:
 
 def show_start_notices(window: QMainWindow, kept_weights_problem: str | None = None, *,
                        offer_last_folder: bool = False) -> None:
-    """Show the start-up notices for ``window`` (a MainWindow, its settings and segmenter)."""
-    settings = window.settings
+    """Show the start-up notices for ``window`` (a MainWindow: its session's settings and segmenter)."""
+    session = window.session
+    settings = session.settings
     if kept_weights_problem is not None:
         QMessageBox.warning(window, "Backbone weights not used", kept_weights_problem)
-    elif window.controller.segmenter.stem.warning and not settings.untrained_notice_shown:
+    elif session.runs.segmenter.stem.warning and not settings.untrained_notice_shown:
         settings.untrained_notice_shown = True
         QMessageBox.information(window, "Untrained backbone", untrained_backbone_text())
     last = settings.last_image_folder
-    if offer_last_folder and last and Path(last).is_dir() and window.folder_session is None:
+    if offer_last_folder and last and Path(last).is_dir() and session.folder_session is None:
         answer = QMessageBox.question(window, "Reopen last folder", f"Carry on with the folder you worked on last?"
                                       f"\n\n{last}\n\n(File > Reopen last folder, Ctrl+Shift+U, does it later.)",
                                       QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                                       QMessageBox.StandardButton.Yes)
         if answer == QMessageBox.StandardButton.Yes:
-            window.open_folder(last)
+            session.open_folder(last)

@@ -148,6 +148,11 @@ class SegmentationController(QObject):
         return any(job is not None and job.scribbles is not None for job in (self._job, self._pending))
 
     @property
+    def running(self) -> bool:
+        """True while a worker thread exists (a run or a preparation); False once it has been joined."""
+        return self._thread is not None
+
+    @property
     def current_job(self) -> SegmentationJob | None:
         return self._job
 

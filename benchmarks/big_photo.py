@@ -89,8 +89,8 @@ def main(argv: list[str] | None = None) -> int:
                                                            "save on switch")}
         for _ in range(args.repeats):
             figures["decode"].append(timed(lambda: read_image(photo)))
-            window.document = None  # open afresh each time, without the "unsaved work" question
-            figures["open"].append(timed(lambda: window.open_image(photo)))
+            window.session.document = None  # open afresh each time, without the "unsaved work" question
+            figures["open"].append(timed(lambda: window.session.open_image(photo)))
             canvas.set_brush_size(40)
 
             def stroke():
@@ -122,11 +122,11 @@ def main(argv: list[str] | None = None) -> int:
                 canvas.fit()
 
             figures["zoom + pan"].append(timed(zoom_and_pan))
-            mask = np.zeros(window.document.shape, np.uint8)
+            mask = np.zeros(window.session.document.shape, np.uint8)
             mask[:, args.width // 2:] = 1
-            window.document.replace_work(window.document.scribbles, mask, text="benchmark mask")
-            autosave = window.autosave
-            autosave.attach(window.document, folder / "gdc-seg")
+            window.session.document.replace_work(window.session.document.scribbles, mask, text="benchmark mask")
+            autosave = window.session.autosave
+            autosave.attach(window.session.document, folder / "gdc-seg")
             start = time.perf_counter()
             autosave.save_in_background()
             figures["autosave: GUI thread"].append(time.perf_counter() - start)
@@ -134,13 +134,13 @@ def main(argv: list[str] | None = None) -> int:
                 QApplication.processEvents()
                 time.sleep(0.002)
             figures["autosave: written"].append(time.perf_counter() - start)
-            window.document.replace_work(window.document.scribbles, 1 - mask, text="benchmark mask 2")
+            window.session.document.replace_work(window.session.document.scribbles, 1 - mask, text="benchmark mask 2")
             figures["save on switch"].append(timed(autosave.flush))
             autosave.attach(None, None)
-            window.document.undo_stack.setClean()
+            window.session.document.undo_stack.setClean()
         for name, values in figures.items():
             print(f"{name:>20}: best {min(values):6.3f} s   (runs: {', '.join(f'{v:.3f}' for v in values)})")
-        window.document.undo_stack.setClean()
+        window.session.document.undo_stack.setClean()
         window.close()
     app.processEvents()
     return 0

@@ -72,22 +72,22 @@ def main() -> int:
     window.move(QPoint(0, 0))
     window.show()
     settle()
-    if not window.open_image(resource_path(SAMPLE_IMAGE)):
+    if not window.session.open_image(resource_path(SAMPLE_IMAGE)):
         return 1
     window.canvas.set_brush_size(14)
     shoot(window, "empty.png")
-    window.load_scribbles(resource_path(SAMPLE_SCRIBBLES))
+    window.session.load_scribbles(resource_path(SAMPLE_SCRIBBLES))
     hover(window, 300, 110)
     shoot(window, "scribbles.png")
     previews = []
-    window.controller.progressed.connect(lambda progress: progress.preview is not None and previews.append(1))
-    window.segment()
-    while window.controller.busy and not previews:
+    window.session.runs.progressed.connect(lambda progress: progress.preview is not None and previews.append(1))
+    window.session.segment()
+    while window.session.runs.busy and not previews:
         QApplication.processEvents()
     shoot(window, "running.png", wait=0.0)  # at once: the whole run takes about a second
-    while window.controller.busy:
+    while window.session.runs.busy:
         settle(0.1)
-    if window.document.prediction is None:
+    if window.session.document.prediction is None:
         print("the run failed:", window.statusBar().currentMessage(), file=sys.stderr)
         return 1
     hover(window, 300, 110)
@@ -95,22 +95,22 @@ def main() -> int:
     window.actions.uncertainty.trigger()
     shoot(window, "uncertainty.png")
     window.actions.uncertainty.trigger()  # back to the mask overlay
-    window.document.undo_stack.setClean()  # nothing to save on close
+    window.session.document.undo_stack.setClean()  # nothing to save on close
     folder = private / "photos"
     folder.mkdir()
     make_folder(folder)
-    if not window.open_folder(folder):
+    if not window.session.open_folder(folder):
         return 1
-    window.load_scribbles(resource_path(SAMPLE_SCRIBBLES))
-    window.segment()
+    window.session.load_scribbles(resource_path(SAMPLE_SCRIBBLES))
+    window.session.segment()
     deadline = time.monotonic() + 120
-    while (window.controller.busy or window.document.prediction is None) and time.monotonic() < deadline:
+    while (window.session.runs.busy or window.session.document.prediction is None) and time.monotonic() < deadline:
         settle(0.1)
-    if window.document.prediction is None:
+    if window.session.document.prediction is None:
         print("the folder run failed:", window.statusBar().currentMessage(), file=sys.stderr)
         return 1
-    window.accept_prediction()
-    window.autosave.flush()
+    window.session.accept_prediction()
+    window.session.autosave.flush()
     window.file_list.refresh()
     hover(window, 300, 110)
     shoot(window, "folder.png")

@@ -7,20 +7,17 @@ import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before Qt is imported
 
-import gc
-import warnings
 from pathlib import Path
 
 import pytest
 import torch
 from PIL import Image
-from PySide6.QtCore import QThread
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.main_window import MainWindow
 from app.none_refcount import make_none_immortal
 from gdc_core import Segmenter, SegmenterConfig
-from qt_helpers import make_image, shown_window
+from qt_helpers import make_image, running_qthreads, shown_window
 
 # the machines running these tests are shared: torch's default thread pool then oversubscribes the cores and a
 # tiny run takes seconds instead of tens of milliseconds
@@ -33,16 +30,7 @@ def no_thread_left(qapp):
     """Fails a test that leaves a QThread running (checked after its widgets were closed)."""
     yield
     QApplication.processEvents()
-    running = []
-    with warnings.catch_warnings():  # isinstance() on some deprecated torch objects warns
-        warnings.simplefilter("ignore")
-        threads = [thing for thing in gc.get_objects() if isinstance(thing, QThread)]
-    for thread in threads:
-        try:
-            if thread.isRunning():
-                running.append(thread.objectName())
-        except RuntimeError:  # its C++ side is already gone
-            pass
+    running = running_qthreads()
     assert not running, f"threads still running after the test: {running}"
 
 
@@ -90,5 +78,5 @@ def image_path(tmp_path) -> Path:
 def window(qtbot, segmenter, image_path) -> MainWindow:
     """The main window on a 64 x 48 image, shown and active, with tiny runs."""
     main = shown_window(qtbot, segmenter)
-    assert main.open_image(image_path)
+    assert main.session.open_image(image_path)
     return main

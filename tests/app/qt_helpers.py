@@ -58,6 +58,26 @@ def shown_window(qtbot, segmenter, config=TINY):
     return main
 
 
+def running_qthreads() -> list[str]:
+    """The names of the QThreads of this process that are running."""
+    import gc
+    import warnings
+
+    from PySide6.QtCore import QThread
+
+    running = []
+    with warnings.catch_warnings():  # isinstance() on some deprecated torch objects warns
+        warnings.simplefilter("ignore")
+        threads = [thing for thing in gc.get_objects() if isinstance(thing, QThread)]
+    for thread in threads:
+        try:
+            if thread.isRunning():
+                running.append(thread.objectName())
+        except RuntimeError:  # its C++ side is already gone
+            pass
+    return running
+
+
 def on_next_dialog(kind, steps, tries: int = 200) -> list[BaseException]:
     """Once the next modal dialog of type ``kind`` is up, run ``steps(dialog)`` on it as a user would. Call before
     the action that opens it. Whatever ``steps`` raise is returned in the list (for the test to check after the

@@ -3,9 +3,9 @@
     python save_loop.py FOLDER ROUNDS SEED
 
 ``FOLDER`` holds ``photo.png``. Each round forks a saver that saves version after version of the work on it
-with :func:`app.session.write_snapshot` (what autosave runs) and reports each finished save on a pipe; the
+with :func:`app.work_io.write_snapshot` (what autosave runs) and reports each finished save on a pipe; the
 driver kills it with SIGKILL after a random delay, then reopens the image as the app does
-(:func:`app.session.open_document`) and checks that the work it resumes is one complete version: the last one
+(:func:`app.work_io.open_document`) and checks that the work it resumes is one complete version: the last one
 reported, or the one in flight when the kill came after its manifest. Version ``k`` is recognisable in every file:
 its class list holds an extra class ``2 + k % 5`` named ``v<k>``, the scribbles and the mask spell ``k`` in bits
 with that class, and only versions with ``k % 3 != 0`` have a mask (a stale mask of an older version is caught).
@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from app.palette import LabelClass, LabelPalette
-from app.session import WorkSnapshot, open_document, write_snapshot
+from app.classes import LabelClass
+from app.work_io import WorkSnapshot, open_document, write_snapshot
 from gdc_core.workfiles import WorkPaths, work_folder
 
 SHAPE = (48, 64)
@@ -93,17 +93,16 @@ def main() -> None:
         saves += len(reported)
         expected_last = reported[-1] if reported else last
         in_flight = (reported[-1] + 1) if reported else first
-        palette = LabelPalette()
         try:
-            document, warning = open_document(image_path, palette)
+            document, warning = open_document(image_path)
             assert warning is None, warning
             if (document.scribbles == 255).all():
                 assert expected_last is None and document.mask is None, "saved work was lost"
                 version = None
             else:
-                extra = next(c.id for c in palette.classes() if c.id >= 2)
+                extra = next(c.id for c in document.classes if c.id >= 2)
                 version = read_version(document.scribbles, 1, extra)
-                names = [c.name for c in palette.classes()]
+                names = [c.name for c in document.classes]
                 assert names == ["background", "object", f"v{version}"], f"classes {names} with scribbles v{version}"
                 if version % 3:
                     assert document.mask is not None, f"v{version} lost its mask"

@@ -46,7 +46,7 @@ def test_wheel_zooms_about_the_cursor_with_or_without_ctrl(window):
 def test_middle_drag_and_space_drag_pan(qtbot, window):
     canvas = window.canvas
     wheel(canvas, to_view(canvas, 32, 24), 6)
-    scribbles_before = window.document.scribbles.copy()
+    scribbles_before = window.session.document.scribbles.copy()
     for use_space in (False, True):
         start = canvas.mapToScene(canvas.viewport().rect().center())
         viewport = canvas.viewport()
@@ -63,7 +63,7 @@ def test_middle_drag_and_space_drag_pan(qtbot, window):
             qtbot.mouseRelease(viewport, Qt.MouseButton.MiddleButton, pos=b)
         moved = canvas.mapToScene(canvas.viewport().rect().center()) - start
         assert moved.x() > 0.5 and moved.y() > 0.2  # dragging left/up brings the right/bottom into view
-    assert (window.document.scribbles == scribbles_before).all()  # panning never paints
+    assert (window.session.document.scribbles == scribbles_before).all()  # panning never paints
 
 
 def test_f_and_ctrl_0_fit(qtbot, window):
@@ -83,7 +83,7 @@ def test_painting_needs_no_visible_scrollbars_and_maps_pixels_exactly(qtbot, win
     canvas.set_brush_size(1)
     wheel(canvas, to_view(canvas, 10, 20), 5)
     drag(qtbot, canvas, [(10.5, 20.5)])
-    stroked = window.document.scribbles != 255
+    stroked = window.session.document.scribbles != 255
     assert stroked.sum() == 1 and stroked[20, 10]
 
 

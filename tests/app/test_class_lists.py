@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 import app.gui as gui
 from app.main_window import MainWindow
-from app.palette import LabelPalette
+from app.classes import ClassList, drawing_colour_table
 from app.settings import AppSettings
 from app.settings_dialog import SettingsDialog
 from gdc_core.io import voc_palette
@@ -33,10 +33,10 @@ def saturation_and_value(rgb) -> tuple[float, float]:
 
 def test_classes_are_drawn_in_strong_distinct_colours():
     """The first nine (keys 1-9) are saturated, bright and far apart; VOC's black and maroon are not."""
-    palette = LabelPalette()
+    classes = ClassList.default()
     for name in ("a", "b", "c", "d", "e", "f", "g"):
-        palette.add(name)
-    table = palette.drawing_colours()
+        classes = classes.added(name)
+    table = drawing_colour_table(classes)
     for class_id in range(9):
         saturation, value = saturation_and_value(table[class_id])
         assert saturation >= 0.6 and value >= 0.75, (class_id, table[class_id])
@@ -49,13 +49,13 @@ def test_classes_are_drawn_in_strong_distinct_colours():
 def test_strokes_show_high_contrast_colours_and_the_saved_pngs_keep_voc(qtbot, window, tmp_path):
     paint_two_classes(qtbot, window)
     shown = window.canvas.scribble_item.lut
-    drawing = window.palette.drawing_colours()
+    drawing = drawing_colour_table(window.session.document.classes)
     for class_id in (0, 1):
         assert tuple(shown[class_id, :3]) == tuple(drawing[class_id]) != tuple(voc_palette()[class_id])
-    assert window.save(tmp_path / "work")
+    assert window.session.save(tmp_path / "work")
     saved = palette_of(tmp_path / "work" / "photo_scribbles.png")
     assert np.array_equal(saved[:2], voc_palette()[:2])
-    window.palette.recolour(1, (0, 200, 100))  # a colour the user picks is drawn and saved as it is
+    window.session.document.recolour_class(1, (0, 200, 100))  # a colour the user picks is drawn and saved as it is
     assert tuple(window.canvas.scribble_item.lut[1, :3]) == (0, 200, 100)
 
 
@@ -63,13 +63,13 @@ def test_adding_a_class_asks_for_its_name(qtbot, window):
     panel = window.palette_panel
     errors = answer_text_dialog(qtbot, "tree")
     qtbot.mouseClick(panel.add_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: errors or len(window.palette.classes()) == 3, timeout=5000)
+    qtbot.waitUntil(lambda: errors or len(window.session.document.classes) == 3, timeout=5000)
     assert not errors, errors
-    assert [c.name for c in window.palette.classes()] == ["background", "object", "tree"]
-    assert window.palette.current_id == 2
+    assert [c.name for c in window.session.document.classes] == ["background", "object", "tree"]
+    assert window.session.document.current_class == 2
     errors = answer_text_dialog(qtbot, None)  # Esc: no class added
     qtbot.mouseClick(panel.add_button, Qt.MouseButton.LeftButton)
-    assert not errors and len(window.palette.classes()) == 3
+    assert not errors and len(window.session.document.classes) == 3
 
 
 @pytest.fixture
@@ -79,7 +79,7 @@ def started(monkeypatch, segmenter):
     def fake_exec(self):
         QApplication.processEvents()
         windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
-        seen["classes"] = [(c.id, c.name) for c in windows[-1].palette.classes()]
+        seen["classes"] = [(c.id, c.name) for c in windows[-1].session.document.classes]
         windows[-1].close()
         return 0
 
@@ -119,10 +119,10 @@ def test_class_list_typed_in_settings_is_used_now_and_at_the_next_start(qtbot, w
     window.actions.settings.trigger()
     assert not errors, errors
     assert AppSettings().class_names == ["sky", "road", "car"]
-    assert [c.name for c in window.palette.classes()] == ["sky", "road", "car"]  # no strokes yet: at once
+    assert [c.name for c in window.session.document.classes] == ["sky", "road", "car"]  # no strokes yet: at once
     later = MainWindow(segmenter, TINY)
     qtbot.addWidget(later)
-    assert [(c.id, c.name) for c in later.palette.classes()] == [(0, "sky"), (1, "road"), (2, "car")]
+    assert [(c.id, c.name) for c in later.session.start_classes] == [(0, "sky"), (1, "road"), (2, "car")]
 
 
 def test_settings_refuses_a_class_list_with_one_class(qtbot):

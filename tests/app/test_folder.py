@@ -31,7 +31,7 @@ def folder(tmp_path):
 @pytest.fixture
 def folder_window(qtbot, segmenter, folder) -> MainWindow:
     main = shown_window(qtbot, segmenter)
-    assert main.open_folder(folder)
+    assert main.session.open_folder(folder)
     return main
 
 
@@ -51,20 +51,20 @@ def test_natural_order_and_status_from_sidecar_files(folder):
 
 def test_next_and_previous_save_the_work_before_switching(qtbot, folder_window, folder, message_boxes):
     window = folder_window
-    assert window.document.path.name == "img1.png" and window.images_dock.isVisible()
+    assert window.session.document.path.name == "img1.png" and window.images_dock.isVisible()
     assert window.file_list.rows() == [("img1.png", UNTOUCHED), ("img2.png", UNTOUCHED), ("img10.png", UNTOUCHED)]
     drag(qtbot, window.canvas, [(8, 10), (8, 38)])
     qtbot.keyClick(window.canvas, Qt.Key.Key_D)  # saved (no waiting for the autosave delay), then switched
-    assert window.document.path.name == "img2.png"
+    assert window.session.document.path.name == "img2.png"
     sidecar = folder / "gdc-seg"
     assert (sidecar / "img1_scribbles.png").is_file() and (sidecar / "img1_classes.json").is_file()
     assert window.file_list.rows()[0] == ("img1.png", SCRIBBLED)
     qtbot.keyClick(window.canvas, Qt.Key.Key_PageDown)
-    assert window.document.path.name == "img10.png"
+    assert window.session.document.path.name == "img10.png"
     qtbot.keyClick(window.canvas, Qt.Key.Key_PageUp)
     qtbot.keyClick(window.canvas, Qt.Key.Key_A)
-    assert window.document.path.name == "img1.png"
-    assert (window.document.scribbles != 255).any()  # resumed from the sidecar
+    assert window.session.document.path.name == "img1.png"
+    assert (window.session.document.scribbles != 255).any()  # resumed from the sidecar
     assert not message_boxes.shown
 
 
@@ -76,8 +76,8 @@ def test_unfinished_filter_skips_images_with_a_mask(qtbot, folder_window, folder
     Image.fromarray(mask, mode="L").save(sidecar / "img2_mask.png")
     window.file_list.unfinished_only.setChecked(True)
     assert [name for name, _ in window.file_list.rows()] == ["img1.png", "img10.png"]
-    assert window.go_to_neighbour(+1)
-    assert window.document.path.name == "img10.png"
+    assert window.session.go_to_neighbour(+1)
+    assert window.session.document.path.name == "img10.png"
     window.file_list.unfinished_only.setChecked(False)
     assert ("img2.png", SEGMENTED) in window.file_list.rows()
 
@@ -86,7 +86,7 @@ def test_clicking_a_row_opens_that_image(qtbot, folder_window):
     window = folder_window
     item = window.file_list.list.item(2)
     window.file_list.list.itemClicked.emit(item)
-    assert window.document.path.name == "img10.png"
+    assert window.session.document.path.name == "img10.png"
 
 
 def test_gdc_seg_folder_opens_the_folder(monkeypatch, qtbot, segmenter, folder):
@@ -96,7 +96,7 @@ def test_gdc_seg_folder_opens_the_folder(monkeypatch, qtbot, segmenter, folder):
     def fake_exec(self):
         QApplication.processEvents()
         windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
-        seen["name"], seen["session"] = windows[-1].document.path.name, windows[-1].folder_session
+        seen["name"], seen["session"] = windows[-1].session.document.path.name, windows[-1].session.folder_session
         windows[-1].close()
         return 0
 
@@ -109,9 +109,9 @@ def test_export_writes_indexed_masks_named_after_the_images_and_classes_json(qtb
     window = folder_window
     mask = np.zeros((48, 64), np.uint8)
     mask[:, 32:] = 1
-    window.document.replace_work(window.document.scribbles, mask, text="test mask")
+    window.session.document.replace_work(window.session.document.scribbles, mask, text="test mask")
     out = tmp_path / "masks"
-    assert window.export_folder(out)
+    assert window.session.export_folder(out)
     exported = out / "img1.png"
     with Image.open(exported) as image:
         assert image.mode == "P"
@@ -126,8 +126,9 @@ def test_export_writes_indexed_masks_named_after_the_images_and_classes_json(qtb
 def test_export_refuses_the_image_and_sidecar_folders(qtbot, folder_window, folder, message_boxes, where):
     window = folder_window
     before = (folder / "img1.png").read_bytes()
-    window.document.replace_work(window.document.scribbles, np.zeros((48, 64), np.uint8), text="test mask")
-    assert not window.export_folder(folder if where == "images" else folder / "gdc-seg")
+    document = window.session.document
+    document.replace_work(document.scribbles, np.zeros((48, 64), np.uint8), text="test mask")
+    assert not window.session.export_folder(folder if where == "images" else folder / "gdc-seg")
     assert "choose another folder" in message_boxes.texts()
     assert (folder / "img1.png").read_bytes() == before
 
@@ -150,7 +151,7 @@ def test_export_reports_a_mask_above_pillows_bomb_limit_and_exports_the_others(f
     ``PIL.Image.MAX_IMAGE_PIXELS`` (Pillow's DecompressionBombError, not an OSError) is one problem line, and the
     other images are still exported."""
     from app.exporting import save_work
-    from app.palette import LabelClass
+    from app.classes import LabelClass
 
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 89_478_485)  # Pillow's default: above 179 MP Image.open raises
     session = FolderSession(folder)

@@ -44,14 +44,14 @@ def test_the_folder_lists_every_format(folder):
 def test_each_format_opens_on_the_canvas(qtbot, segmenter, folder, name, message_boxes):
     window = MainWindow(segmenter, TINY)
     qtbot.addWidget(window)
-    assert window.open_folder(folder)
-    assert window.open_image(folder / name), message_boxes.texts()
-    assert window.document.shape == (48, 64)
+    assert window.session.open_folder(folder)
+    assert window.session.open_image(folder / name), message_boxes.texts()
+    assert window.session.document.shape == (48, 64)
     assert window.canvas.image_item.pixmap().width() == 64
     if name in ("rgb.png", "rgba.png", "colourbmp.bmp", "scan.tif", "rgbatiff.tiff", "UPPER.PNG"):  # lossless colour
-        assert np.array_equal(window.document.image, RGB)
+        assert np.array_equal(window.session.document.image, RGB)
     if name in ("grey.png", "grey16.png"):
-        assert np.array_equal(np.asarray(window.document.image).reshape(48, 64, -1)[..., 0], RGB[..., 0])
+        assert np.array_equal(np.asarray(window.session.document.image).reshape(48, 64, -1)[..., 0], RGB[..., 0])
 
 
 def test_two_images_with_one_stem_keep_the_first_and_report_the_other(tmp_path):

@@ -15,7 +15,7 @@ import app.gui as gui
 from app.main_window import MainWindow
 from app.resources import SAMPLE_IMAGE, SAMPLE_SCRIBBLES, resource_path
 from gdc_core import NO_LABEL
-from qt_helpers import TINY, paint_two_classes
+from qt_helpers import TINY, paint_two_classes, running_qthreads
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -29,7 +29,7 @@ def started(monkeypatch, segmenter):
         QApplication.processEvents()
         windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
         seen["window"] = windows[-1]
-        seen["document"] = windows[-1].document
+        seen["document"] = windows[-1].session.document
         seen["actions"] = {name: getattr(windows[-1].actions, name).isEnabled() for name in ("load_example", "save")}
         windows[-1].close()
         return 0
@@ -64,9 +64,9 @@ def test_help_and_bad_arguments(capsys):
 def test_the_example_scribbles_load_on_the_sample(qtbot, segmenter):
     window = MainWindow(segmenter, TINY)
     qtbot.addWidget(window)
-    assert window.open_image(resource_path(SAMPLE_IMAGE))
+    assert window.session.open_image(resource_path(SAMPLE_IMAGE))
     window.actions.load_example.trigger()
-    assert set(window.document.scribbled_classes()) == {0, 1}
+    assert set(window.session.document.scribbled_classes()) == {0, 1}
 
 
 def test_resources_are_found_in_a_checkout_and_in_a_frozen_build(monkeypatch, tmp_path):
@@ -83,18 +83,28 @@ def test_the_engine_and_the_headless_launcher_import_no_qt():
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPOSITORY)
 
 
+def test_the_work_and_its_files_are_handled_without_widgets():
+    """The session, the document, the classes and the file formats import no QtWidgets (the classes no Qt at
+    all); only the modules that show something do."""
+    code = ("import sys, app.classes; assert not [m for m in sys.modules if m.startswith('PySide6')]; "
+            "import app.annotation_session, app.document, app.work_io, app.exporting, app.folder, app.autosave, "
+            "app.worker, app.class_lists; assert 'PySide6.QtWidgets' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPOSITORY)
+
+
 def test_closing_during_a_run_stops_it_and_joins_the_thread(qtbot, window):
-    window.config = TINY.replace(steps=5000, preview_every=0)
+    window.session.config = TINY.replace(steps=5000, preview_every=0)
     paint_two_classes(qtbot, window)
     qtbot.keyClick(window.canvas, Qt.Key.Key_R)
-    job = lambda: window.controller.current_job  # noqa: E731
-    qtbot.waitUntil(lambda: job() is not None and job().scribbles is not None, timeout=5000)  # the run, not the preparation
-    thread = window.controller._thread
+    job = lambda: window.session.runs.current_job  # noqa: E731
+    # the run, not the preparation
+    qtbot.waitUntil(lambda: job() is not None and job().scribbles is not None, timeout=5000)
+    assert running_qthreads()
     qtbot.wait(100)
     clock = time.monotonic()
     window.close()
     assert time.monotonic() - clock < 10
-    assert thread.isFinished() and not window.controller.busy
+    assert not running_qthreads() and not window.session.runs.busy
 
 
 def test_shortcut_help_lists_the_keys(window, message_boxes):

@@ -10,7 +10,7 @@ from qt_helpers import drag, to_view
 
 
 def stroked(window) -> np.ndarray:
-    return window.document.scribbles != NO_LABEL
+    return window.session.document.scribbles != NO_LABEL
 
 
 def test_brush_stroke_paints_the_current_class_along_the_path(qtbot, window):
@@ -19,7 +19,7 @@ def test_brush_stroke_paints_the_current_class_along_the_path(qtbot, window):
     qtbot.keyClick(canvas, Qt.Key.Key_2)
     canvas.set_brush_size(5)
     drag(qtbot, canvas, [(10.5, 10.5), (30.5, 10.5), (30.5, 30.5)])  # pixel centres
-    scribbles = window.document.scribbles
+    scribbles = window.session.document.scribbles
     assert scribbles[10, 10] == scribbles[10, 20] == scribbles[20, 30] == scribbles[30, 30] == 1
     assert scribbles[12, 10] == 1 and scribbles[13, 10] == NO_LABEL  # radius 2.5 around the path
     assert set(np.unique(scribbles)) == {1, NO_LABEL}
@@ -29,18 +29,18 @@ def test_brush_stroke_paints_the_current_class_along_the_path(qtbot, window):
 def test_a_stroke_is_one_undo_step_ctrl_z_and_both_redo_keys(qtbot, window):
     canvas = window.canvas
     drag(qtbot, canvas, [(5, 5), (20, 5)])
-    first = window.document.scribbles.copy()
+    first = window.session.document.scribbles.copy()
     drag(qtbot, canvas, [(5, 30), (15, 30), (25, 30), (35, 30)])
-    second = window.document.scribbles.copy()
-    assert window.document.undo_stack.count() == 2
+    second = window.session.document.scribbles.copy()
+    assert window.session.document.undo_stack.count() == 2
     qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert (window.document.scribbles == first).all()
+    assert (window.session.document.scribbles == first).all()
     qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert not stroked(window).any()
     qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
-    assert (window.document.scribbles == first).all()
+    assert (window.session.document.scribbles == first).all()
     qtbot.keyClick(canvas, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
-    assert (window.document.scribbles == second).all()
+    assert (window.session.document.scribbles == second).all()
     assert window.isWindowModified()
 
 
@@ -82,7 +82,7 @@ def test_bracket_keys_resize_the_brush_and_the_ring_shows_its_true_size(qtbot, w
 
 def test_a_stroke_repaints_only_the_region_it_touches(qtbot, window):
     rects = []
-    window.document.layer_changed.connect(lambda name, rect: rects.append(rect))
+    window.session.document.layer_changed.connect(lambda name, rect: rects.append(rect))
     window.canvas.set_brush_size(4)
     drag(qtbot, window.canvas, [(10, 10), (14, 12)])
     assert rects and all(r.width() <= 12 and r.height() <= 12 for r in rects[:-1])

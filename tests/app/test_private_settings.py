@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QStandardPaths
 
 from app.resources import SAMPLE_IMAGE, resource_path
-from app.session import default_output_folder
+from app.work_io import default_output_folder
 from app.settings import AppSettings
 
 

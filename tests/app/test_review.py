@@ -14,8 +14,8 @@ from qt_helpers import drag, paint_two_classes
 def segmented(qtbot, window):
     paint_two_classes(qtbot, window)
     qtbot.keyClick(window.canvas, Qt.Key.Key_R)
-    qtbot.waitUntil(lambda: not window.controller.busy, timeout=20_000)
-    assert window.document.prediction is not None, window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: not window.session.runs.busy, timeout=20_000)
+    assert window.session.document.prediction is not None, window.statusBar().currentMessage()
     return window
 
 
@@ -23,7 +23,7 @@ def test_opacity_slider_and_v_key(qtbot, segmented):
     canvas = segmented.canvas
     segmented.opacity_slider.setValue(80)
     assert canvas.prediction_item.opacity() == pytest.approx(0.8)
-    assert segmented.settings.overlay_opacity == 80
+    assert segmented.session.settings.overlay_opacity == 80
     qtbot.keyClick(canvas, Qt.Key.Key_V)
     assert not canvas.prediction_item.isVisible() and not segmented.actions.overlay.isChecked()
     assert canvas.scribble_item.isVisible()
@@ -34,7 +34,7 @@ def test_opacity_slider_and_v_key(qtbot, segmented):
 
 
 def test_u_shows_where_the_samples_disagree(qtbot, segmented):
-    canvas, document = segmented.canvas, segmented.document
+    canvas, document = segmented.canvas, segmented.session.document
     assert segmented.actions.uncertainty.isEnabled() and not canvas.uncertainty_item.isVisible()
     qtbot.keyClick(canvas, Qt.Key.Key_U)
     assert canvas.uncertainty_item.isVisible() and not canvas.prediction_item.isVisible()
@@ -48,7 +48,7 @@ def test_u_shows_where_the_samples_disagree(qtbot, segmented):
 
 
 def test_enter_accepts_into_an_editable_mask_corrected_with_the_brush(qtbot, segmented):
-    canvas, document = segmented.canvas, segmented.document
+    canvas, document = segmented.canvas, segmented.session.document
     predicted = document.prediction.labels.copy()
     qtbot.keyClick(canvas, Qt.Key.Key_Return)
     assert document.prediction is None and np.array_equal(document.mask, predicted)
@@ -71,7 +71,7 @@ def test_enter_accepts_into_an_editable_mask_corrected_with_the_brush(qtbot, seg
 
 
 def test_m_switches_between_scribbles_and_mask(qtbot, segmented):
-    canvas, document = segmented.canvas, segmented.document
+    canvas, document = segmented.canvas, segmented.session.document
     qtbot.keyClick(canvas, Qt.Key.Key_M)  # with a prediction on screen, M accepts it
     assert document.mask is not None and canvas.target == "mask"
     qtbot.keyClick(canvas, Qt.Key.Key_M)
@@ -105,12 +105,12 @@ def test_a_prediction_older_than_the_scribbles_is_marked_stale_also_after_esc(qt
     drag(qtbot, segmented.canvas, [(10.5, 40.5), (20.5, 40.5)])  # starts a run: the prediction on screen is old
     assert stale.isVisibleTo(segmented)
     qtbot.keyClick(segmented.canvas, Qt.Key.Key_Escape)
-    qtbot.waitUntil(lambda: not segmented.controller.busy, timeout=20_000)
+    qtbot.waitUntil(lambda: not segmented.session.runs.busy, timeout=20_000)
     if segmented.statusBar().currentMessage() == "Segmentation cancelled.":
         assert stale.isVisibleTo(segmented)
     segmented.actions.auto.setChecked(False)
     qtbot.keyClick(segmented.canvas, Qt.Key.Key_R)
-    qtbot.waitUntil(lambda: not segmented.controller.busy, timeout=20_000)
+    qtbot.waitUntil(lambda: not segmented.session.runs.busy, timeout=20_000)
     assert not stale.isVisibleTo(segmented)
 
 
@@ -118,8 +118,8 @@ def test_last_run_time_does_not_carry_over_to_the_next_image(qtbot, segmented, t
     assert segmented.run_status.time_label.text().startswith("Last run ")
     other = tmp_path / "images" / "other.png"
     from PIL import Image
-    Image.fromarray(segmented.document.image[::-1].copy()).save(other)
-    assert segmented.open_image(other)
+    Image.fromarray(segmented.session.document.image[::-1].copy()).save(other)
+    assert segmented.session.open_image(other)
     assert segmented.run_status.time_label.text() == ""
 
 

@@ -9,7 +9,7 @@ from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from PySide6.QtWidgets import QToolBar
 
 from gdc_core import NO_LABEL
-from qt_helpers import TINY, drag, paint_two_classes
+from qt_helpers import TINY, drag, paint_two_classes, running_qthreads
 
 LONG = TINY.replace(steps=5000, preview_every=0)  # would take minutes: only ever cancelled or superseded
 RUN_TIMEOUT_MS = 60_000
@@ -20,7 +20,7 @@ def toolbar_button(window, action):
 
 
 def wait_idle(qtbot, window) -> None:
-    qtbot.waitUntil(lambda: not window.controller.busy, timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.session.runs.busy, timeout=RUN_TIMEOUT_MS)
 
 
 def record(signal) -> list:
@@ -31,15 +31,15 @@ def record(signal) -> list:
 
 def test_segment_button_runs_in_the_background_with_progress_and_previews(qtbot, window):
     paint_two_classes(qtbot, window)
-    progress, formats = record(window.controller.progressed), []
-    window.controller.progressed.connect(lambda p: formats.append(window.run_status.bar.format()))
+    progress, formats = record(window.session.runs.progressed), []
+    window.session.runs.progressed.connect(lambda p: formats.append(window.run_status.bar.format()))
     button = toolbar_button(window, window.actions.segment)
-    with qtbot.waitSignal(window.controller.started, timeout=5000):
+    with qtbot.waitSignal(window.session.runs.started, timeout=5000):
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert window.run_status.bar.isVisible() and window.actions.cancel.isEnabled()
     wait_idle(qtbot, window)
 
-    prediction = window.document.prediction
+    prediction = window.session.document.prediction
     assert prediction is not None
     assert prediction.labels.shape == (48, 64) and set(np.unique(prediction.labels)) <= {0, 1}
     assert prediction.uncertainty.shape == (48, 64) and 0 <= prediction.uncertainty.min() <= 1
@@ -63,23 +63,23 @@ def test_status_bar_shows_device_last_run_time_and_untrained_backbone(qtbot, win
 
 
 def test_segment_without_two_classes_says_so_and_starts_nothing(qtbot, window):
-    started = record(window.controller.started)
+    started = record(window.session.runs.started)
     qtbot.keyClick(window.canvas, Qt.Key.Key_R)
     assert "two classes" in window.statusBar().currentMessage()
     drag(qtbot, window.canvas, [(5, 5), (20, 5)])
     qtbot.keyClick(window.canvas, Qt.Key.Key_R)
-    assert not started and not window.controller.busy
+    assert not started and not window.session.runs.busy
 
 
 def test_auto_runs_after_each_stroke(qtbot, window):
     qtbot.keyClick(window.canvas, Qt.Key.Key_L)
-    assert window.actions.auto.isChecked() and window.settings.auto_segment
-    started = record(window.controller.started)
+    assert window.actions.auto.isChecked() and window.session.settings.auto_segment
+    started = record(window.session.runs.started)
     paint_two_classes(qtbot, window)  # the first stroke alone has one class: nothing to run yet
     wait_idle(qtbot, window)
-    assert len(started) == 1 and window.document.prediction is not None
+    assert len(started) == 1 and window.session.document.prediction is not None
     training = []
-    window.controller.progressed.connect(lambda p: p.stage == "training" and training.append(p.total))
+    window.session.runs.progressed.connect(lambda p: p.stage == "training" and training.append(p.total))
     drag(qtbot, window.canvas, [(52, 5), (60, 5)])
     wait_idle(qtbot, window)
     assert len(started) == 2 and (started[-1].scribbles[5, 55] == 1)
@@ -90,37 +90,36 @@ def test_auto_runs_after_each_stroke(qtbot, window):
 
 
 def test_cancel_stops_within_a_step_signals_once_and_gives_no_result(qtbot, window):
-    window.config = LONG
+    window.session.config = LONG
     paint_two_classes(qtbot, window)
-    cancelled, succeeded = record(window.controller.cancelled), record(window.controller.succeeded)
+    cancelled, succeeded = record(window.session.runs.cancelled), record(window.session.runs.succeeded)
     training = []
-    window.controller.progressed.connect(lambda p: p.stage == "training" and training.append(p))
+    window.session.runs.progressed.connect(lambda p: p.stage == "training" and training.append(p))
     qtbot.keyClick(window.canvas, Qt.Key.Key_R)
     qtbot.waitUntil(lambda: bool(training), timeout=RUN_TIMEOUT_MS)
-    finished = []
-    window.controller._thread.finished.connect(lambda: finished.append(True))
+    assert window.session.runs.running
     clock = time.monotonic()
     qtbot.keyClick(window.canvas, Qt.Key.Key_Escape)
     wait_idle(qtbot, window)
     assert time.monotonic() - clock < 10
     qtbot.wait(50)  # nothing more may arrive
     assert len(cancelled) == 1 and not succeeded
-    assert finished == [True] and not window.controller.busy
-    assert window.document.prediction is None
+    assert not window.session.runs.running and not running_qthreads() and not window.session.runs.busy
+    assert window.session.document.prediction is None
     assert "cancelled" in window.statusBar().currentMessage()
     assert not window.actions.cancel.isEnabled()
 
 
 def test_a_stroke_during_a_run_supersedes_it(qtbot, window):
-    window.config = LONG
+    window.session.config = LONG
     paint_two_classes(qtbot, window)
-    started, succeeded = record(window.controller.started), record(window.controller.succeeded)
-    cancelled, failed = record(window.controller.cancelled), record(window.controller.failed)
+    started, succeeded = record(window.session.runs.started), record(window.session.runs.succeeded)
+    cancelled, failed = record(window.session.runs.cancelled), record(window.session.runs.failed)
     training = []
-    window.controller.progressed.connect(lambda p: p.stage == "training" and training.append(p))
+    window.session.runs.progressed.connect(lambda p: p.stage == "training" and training.append(p))
     qtbot.keyClick(window.canvas, Qt.Key.Key_R)
     qtbot.waitUntil(lambda: bool(training), timeout=RUN_TIMEOUT_MS)
-    window.config = TINY
+    window.session.config = TINY
     drag(qtbot, window.canvas, [(52, 5), (60, 5)])  # the running job is stale now
     drag(qtbot, window.canvas, [(52, 44), (60, 44)])  # and so is the one waiting: only the latest runs
     wait_idle(qtbot, window)
@@ -128,7 +127,7 @@ def test_a_stroke_during_a_run_supersedes_it(qtbot, window):
     latest = succeeded[0].job
     assert latest is started[1] and latest.config == TINY
     assert latest.scribbles[44, 55] == 1 and latest.scribbles[5, 55] == 1
-    assert window.document.prediction is not None
+    assert window.session.document.prediction is not None
 
 
 def test_an_engine_error_becomes_a_message(qtbot, window, segmenter, monkeypatch):
@@ -141,14 +140,14 @@ def test_an_engine_error_becomes_a_message(qtbot, window, segmenter, monkeypatch
         qtbot.keyClick(window.canvas, Qt.Key.Key_R)
         wait_idle(qtbot, window)
     assert "Segmentation failed: RuntimeError: out of memory, say" in window.statusBar().currentMessage()
-    assert window.document.prediction is None and window.isVisible()
+    assert window.session.document.prediction is None and window.isVisible()
     qtbot.keyClick(window.canvas, Qt.Key.Key_R)  # the app carries on
     wait_idle(qtbot, window)
-    assert window.document.prediction is not None
+    assert window.session.document.prediction is not None
 
 
 def test_the_gui_keeps_processing_events_during_a_run(qtbot, window):
-    window.config = TINY.replace(steps=60, samples=10, preview_every=10)
+    window.session.config = TINY.replace(steps=60, samples=10, preview_every=10)
     paint_two_classes(qtbot, window)
     gaps, clock = [], QElapsedTimer()
     timer = QTimer()
@@ -163,27 +162,27 @@ def test_the_gui_keeps_processing_events_during_a_run(qtbot, window):
     timer.start()
     wait_idle(qtbot, window)
     timer.stop()
-    assert window.document.prediction is not None
+    assert window.session.document.prediction is not None
     assert len(gaps) > 10, "the run was too short to measure anything"
     assert max(gaps) < 100, f"the GUI thread stalled for {max(gaps)} ms"
 
 
 def test_scribbles_changed_while_no_run_and_auto_off_start_nothing(qtbot, window):
-    started = record(window.controller.started)
+    started = record(window.session.runs.started)
     paint_two_classes(qtbot, window)
     assert not started
-    assert (window.document.scribbles != NO_LABEL).any()
+    assert (window.session.document.scribbles != NO_LABEL).any()
 
 
 def test_opening_an_image_prepares_it_so_the_first_run_only_trains(qtbot, window, monkeypatch):
     import gdc_core.segmenter as facade
 
-    qtbot.waitUntil(lambda: window.controller.current_job is None, timeout=RUN_TIMEOUT_MS)  # the preparation
+    qtbot.waitUntil(lambda: window.session.runs.current_job is None, timeout=RUN_TIMEOUT_MS)  # the preparation
     calls = []
     monkeypatch.setattr(facade, "compute_superpixels", lambda *args: calls.append(args))
     paint_two_classes(qtbot, window)
-    assert not window.controller.busy, "painting during or after the preparation starts no run"
+    assert not window.session.runs.busy, "painting during or after the preparation starts no run"
     qtbot.keyClick(window.canvas, Qt.Key.Key_R)
     wait_idle(qtbot, window)
-    assert window.document.prediction is not None
+    assert window.session.document.prediction is not None
     assert calls == [], "the run used the superpixels prepared when the image opened"

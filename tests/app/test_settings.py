@@ -100,24 +100,24 @@ def test_the_window_uses_keeps_and_reloads_its_settings(qtbot, segmenter, tmp_pa
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
-    window.apply_settings(TINY.replace(steps=4, sigma=0.1), str(tmp_path / "work"))
-    assert window.config.steps == 4
-    assert window.open_folder(folder)
-    assert window.folder_session.sidecar == (tmp_path / "work" / "shots").resolve()
+    window.session.apply_settings(TINY.replace(steps=4, sigma=0.1), str(tmp_path / "work"))
+    assert window.session.config.steps == 4
+    assert window.session.open_folder(folder)
+    assert window.session.folder_session.sidecar == (tmp_path / "work" / "shots").resolve()
     window.file_list.unfinished_only.setChecked(True)
     window.resize(700, 500)  # within the offscreen screen
     window.close()
 
     again = MainWindow(segmenter, TINY)
     qtbot.addWidget(again)
-    assert again.config.steps == 4 and again.config.sigma == 0.1
-    assert again.config.samples == TINY.samples  # settings never changed keep the given values
-    assert again.settings.last_image_folder == str(folder.resolve())
-    assert again.settings.sidecar_folder == str(tmp_path / "work")
+    assert again.session.config.steps == 4 and again.session.config.sigma == 0.1
+    assert again.session.config.samples == TINY.samples  # settings never changed keep the given values
+    assert again.session.settings.last_image_folder == str(folder.resolve())
+    assert again.session.settings.sidecar_folder == str(tmp_path / "work")
     assert again.file_list.unfinished_only.isChecked()
     assert again.actions.reopen_folder.isEnabled()
     again.actions.reopen_folder.trigger()
-    assert again.folder_session.folder == folder.resolve() and again.document.path.name == "one.png"
+    assert again.session.folder_session.folder == folder.resolve() and again.session.document.path.name == "one.png"
     assert again.size().width() == 700 and again.size().height() == 500
 
 
@@ -132,6 +132,6 @@ def test_settings_menu_applies_and_keeps_the_dialog_result(qtbot, segmenter, mon
 
     monkeypatch.setattr(SettingsDialog, "exec", exec_)
     window.actions.settings.trigger()
-    assert window.config.steps == 7 and window.config.samples == TINY.samples
+    assert window.session.config.steps == 7 and window.session.config.samples == TINY.samples
     assert AppSettings().engine_config().steps == 7 and AppSettings().engine_config().device == "cpu"
     assert "next start" in window.statusBar().currentMessage()

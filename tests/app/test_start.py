@@ -27,7 +27,7 @@ def started(monkeypatch, segmenter):
         QApplication.processEvents()
         windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
         seen["window"] = windows[-1]
-        seen["folder"] = windows[-1].folder_session.folder if windows[-1].folder_session else None
+        seen["folder"] = windows[-1].session.folder_session.folder if windows[-1].session.folder_session else None
         windows[-1].close()
         return 0
 
@@ -40,7 +40,7 @@ def test_backbone_weights_option_opens_the_gui_with_that_file(started, image_pat
     weights = tmp_path / "stem.pth"
     assert gui.run_gui(["--backbone-weights", str(weights), str(image_path)]) == 0
     assert started["weights"] == [str(weights)]
-    assert started["window"].document.path == image_path
+    assert started["window"].session.document.path == image_path
 
 
 def test_the_option_and_the_variable_win_over_the_file_kept_in_settings(started, image_path, monkeypatch):
@@ -57,7 +57,7 @@ def test_real_weights_given_by_option_make_the_stem_pretrained(monkeypatch, imag
 
     def fake_exec(self):
         windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
-        seen["stem"] = windows[-1].controller.segmenter.stem
+        seen["stem"] = windows[-1].session.runs.segmenter.stem
         windows[-1].close()
         return 0
 
@@ -75,7 +75,7 @@ def test_a_broken_file_kept_in_settings_does_not_stop_the_start(monkeypatch, ima
     def fake_exec(self):
         QApplication.processEvents()
         windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
-        seen["stem"] = windows[-1].controller.segmenter.stem
+        seen["stem"] = windows[-1].session.runs.segmenter.stem
         windows[-1].close()
         return 0
 

@@ -56,8 +56,8 @@ def ctrl(qtbot, window, key, shift=False) -> None:
 
 def segment(qtbot, window) -> None:
     qtbot.keyClick(window.canvas, Qt.Key.Key_R)
-    qtbot.waitUntil(lambda: not window.controller.busy, timeout=60_000)
-    assert window.document.prediction is not None
+    qtbot.waitUntil(lambda: not window.session.runs.busy, timeout=60_000)
+    assert window.session.document.prediction is not None
 
 
 def write_legacy_work(folder: Path, stem: str, scribbles: np.ndarray) -> None:
@@ -73,9 +73,9 @@ def test_work_saved_on_an_image_opened_alone_is_resumed_by_its_folder(qtbot, seg
     window = shown_window(qtbot, segmenter)
     answers["open file"] = str(folder / "teddy.png")
     ctrl(qtbot, window, Qt.Key.Key_O)
-    assert window.document.path.name == "teddy.png"
+    assert window.session.document.path.name == "teddy.png"
     paint_two_classes(qtbot, window)
-    scribbles = window.document.scribbles.copy()
+    scribbles = window.session.document.scribbles.copy()
     ctrl(qtbot, window, Qt.Key.Key_S)
     assert sorted(p.name for p in folder.iterdir()) == ["gdc-seg", "other.png", "teddy.png"]  # nothing beside
     assert np.array_equal(read_label_map(folder / "gdc-seg" / "teddy_scribbles.png"), scribbles)
@@ -83,9 +83,10 @@ def test_work_saved_on_an_image_opened_alone_is_resumed_by_its_folder(qtbot, seg
     answers["directory"] = str(folder)
     ctrl(qtbot, window, Qt.Key.Key_U)
     assert window.file_list.rows() == [("other.png", UNTOUCHED), ("teddy.png", SCRIBBLED)]
-    assert window.document.path.name == "other.png"  # the first unfinished one
+    assert window.session.document.path.name == "other.png"  # the first unfinished one
     qtbot.keyClick(window.canvas, Qt.Key.Key_D)
-    assert window.document.path.name == "teddy.png" and np.array_equal(window.document.scribbles, scribbles)
+    document = window.session.document
+    assert document.path.name == "teddy.png" and np.array_equal(document.scribbles, scribbles)
     assert not message_boxes.shown
 
 
@@ -96,48 +97,49 @@ def test_work_saved_beside_the_image_by_older_versions_is_found_and_not_listed(q
     scribbles[10:20, 50] = 1
     write_legacy_work(folder, "teddy", scribbles)
     window = shown_window(qtbot, segmenter)
-    window.autosave._timer.setInterval(50)
-    assert window.open_folder(folder)
+    window.session.autosave.delay_ms = 50
+    assert window.session.open_folder(folder)
     assert window.file_list.rows() == [("other.png", UNTOUCHED), ("teddy.png", SCRIBBLED)]
-    assert window.go_to_neighbour(+1) and window.document.path.name == "teddy.png"
-    assert np.array_equal(window.document.scribbles, scribbles)
-    assert [c.name for c in window.palette.classes()] == ["background", "teddy"]
+    assert window.session.go_to_neighbour(+1) and window.session.document.path.name == "teddy.png"
+    assert np.array_equal(window.session.document.scribbles, scribbles)
+    assert [c.name for c in window.session.document.classes] == ["background", "teddy"]
     drag(qtbot, window.canvas, [(30, 30), (40, 30)])
-    qtbot.waitUntil(lambda: not window.autosave.dirty, timeout=5000)
-    assert np.array_equal(read_label_map(folder / "gdc-seg" / "teddy_scribbles.png"), window.document.scribbles)
+    qtbot.waitUntil(lambda: not window.session.autosave.dirty, timeout=5000)
+    assert np.array_equal(read_label_map(folder / "gdc-seg" / "teddy_scribbles.png"), window.session.document.scribbles)
     window.close()
 
     again = shown_window(qtbot, segmenter)
-    assert again.open_image(folder / "teddy.png")  # the newer work in gdc-seg wins over the older beside it
-    assert np.array_equal(again.document.scribbles, read_label_map(folder / "gdc-seg" / "teddy_scribbles.png"))
+    assert again.session.open_image(folder / "teddy.png")  # the newer work in gdc-seg wins over the older beside it
+    assert np.array_equal(again.session.document.scribbles, read_label_map(folder / "gdc-seg" / "teddy_scribbles.png"))
     assert not message_boxes.shown
 
 
 def test_with_a_work_root_set_an_image_opened_alone_saves_where_its_folder_looks(qtbot, segmenter, folder,
                                                                                  tmp_path):
     window = shown_window(qtbot, segmenter)
-    window.apply_settings(window.config, str(tmp_path / "work"))
-    assert window.open_image(folder / "teddy.png")
+    window.session.apply_settings(window.session.config, str(tmp_path / "work"))
+    assert window.session.open_image(folder / "teddy.png")
     paint_two_classes(qtbot, window)
     ctrl(qtbot, window, Qt.Key.Key_S)
     assert (tmp_path / "work" / "shots" / "teddy_scribbles.png").is_file()
     assert not (folder / "gdc-seg").exists()
-    assert window.open_folder(folder)
+    assert window.session.open_folder(folder)
     assert dict(window.file_list.rows())["teddy.png"] == SCRIBBLED
 
 
 def test_autosave_writes_the_mask_and_overlay_file_save_would(qtbot, segmenter, folder):
     window = shown_window(qtbot, segmenter)
-    window.autosave._timer.setInterval(50)
+    window.session.autosave.delay_ms = 50
     window.actions.save_overlay.setChecked(True)
-    assert window.open_folder(folder) and window.document.path.name == "other.png"
+    assert window.session.open_folder(folder) and window.session.document.path.name == "other.png"
     paint_two_classes(qtbot, window)
     segment(qtbot, window)  # a proposal on screen, not accepted: what Ctrl+S would save as the mask
-    qtbot.waitUntil(lambda: (folder / "gdc-seg" / "other_mask.png").is_file() and not window.autosave.dirty,
+    qtbot.waitUntil(lambda: (folder / "gdc-seg" / "other_mask.png").is_file() and not window.session.autosave.dirty,
                     timeout=5000)
-    assert np.array_equal(read_label_map(folder / "gdc-seg" / "other_mask.png"), window.document.prediction.labels)
+    shown = window.session.document.prediction.labels
+    assert np.array_equal(read_label_map(folder / "gdc-seg" / "other_mask.png"), shown)
     assert (folder / "gdc-seg" / "other_overlay.png").is_file()
-    assert window.document.mask is None  # still a proposal
+    assert window.session.document.mask is None  # still a proposal
     assert dict(window.file_list.rows())["other.png"] == SEGMENTED
 
 
@@ -145,7 +147,7 @@ def test_export_proposes_a_folder_that_exists_and_removes_it_when_unused(qtbot, 
                                                                          message_boxes):
     calls, answers = dialogs
     window = shown_window(qtbot, segmenter)
-    assert window.open_folder(folder)
+    assert window.session.open_folder(folder)
     paint_two_classes(qtbot, window)
     segment(qtbot, window)
     proposed = folder.parent / "shots_masks"

@@ -6,9 +6,11 @@ import time
 import numpy as np
 import pytest
 
+import gdc_core.segmenter
+
 from app.worker import RunProgress, SegmentationController, SegmentationJob
 from gdc_core import NO_LABEL
-from qt_helpers import TINY, make_image
+from qt_helpers import TINY, make_image, running_qthreads
 
 LONG = TINY.replace(steps=5000, preview_every=0)
 
@@ -46,7 +48,7 @@ def test_a_job_ends_with_one_result_and_the_thread_gone(qtbot, controller):
     outcome = seen["succeeded"][0]
     assert outcome.result.labels.shape == (48, 64) and outcome.job is seen["started"][0]
     assert all(isinstance(p, RunProgress) for p in seen["progressed"])
-    assert not controller.busy and controller._thread is None
+    assert not controller.busy and not controller.running and not running_qthreads()
 
 
 def test_progress_is_throttled_to_about_ten_a_second(qtbot, controller):
@@ -99,11 +101,11 @@ def test_shutdown_during_a_run_stops_and_joins_the_thread(qtbot, controller):
     seen = collect(controller)
     controller.submit(job(LONG))
     qtbot.waitUntil(lambda: bool(seen["progressed"]), timeout=60_000)
-    thread = controller._thread
+    assert controller.running and running_qthreads()
     clock = time.monotonic()
     controller.shutdown()
     assert time.monotonic() - clock < 10
-    assert thread.isFinished() and not controller.busy
+    assert not running_qthreads() and not controller.running and not controller.busy
     qtbot.wait(20)
     assert not seen["succeeded"]
 
@@ -116,7 +118,7 @@ def test_after_shutdown_nothing_starts(qtbot, controller):
     controller.prepare(SegmentationJob(1, make_image(), None, TINY))
     controller.submit(job())
     qtbot.wait(50)
-    assert controller._thread is None and not controller.busy and not seen["started"]
+    assert not controller.running and not controller.busy and not seen["started"]
 
 
 def test_a_new_image_key_reloads_the_image(qtbot, controller, segmenter):
@@ -133,7 +135,10 @@ def test_a_new_image_key_reloads_the_image(qtbot, controller, segmenter):
     assert not np.allclose(first, second)
 
 
-def test_a_preparation_is_silent_and_a_run_submitted_meanwhile_waits_for_it(qtbot, controller, segmenter):
+def test_a_preparation_is_silent_and_a_run_submitted_meanwhile_waits_for_it(qtbot, controller, monkeypatch):
+    computed = []
+    monkeypatch.setattr(gdc_core.segmenter, "compute_superpixels",
+                        lambda *args, real=gdc_core.segmenter.compute_superpixels: computed.append(1) or real(*args))
     seen = collect(controller)
     controller.prepare(SegmentationJob(7, make_image(), None, TINY))
     assert not controller.busy, "a preparation is not a run"
@@ -143,8 +148,8 @@ def test_a_preparation_is_silent_and_a_run_submitted_meanwhile_waits_for_it(qtbo
         pass
     assert len(seen["started"]) == 1 and seen["started"][0].scribbles is not None
     assert not seen["failed"] and not seen["cancelled"]
-    qtbot.waitUntil(lambda: controller._thread is None, timeout=10_000)
-    assert any(key[0] == "superpixels" for key in segmenter._cache), "the preparation computed the superpixels"
+    qtbot.waitUntil(lambda: not controller.running, timeout=10_000)
+    assert computed == [1], "the preparation computed the superpixels, the run reused them"
     controller.prepare(SegmentationJob(8, make_image(), None, TINY))
     with qtbot.waitSignal(controller.idle, timeout=60_000):
         pass

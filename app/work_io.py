@@ -1,5 +1,5 @@
-"""Opening an image with its saved work and saving that work: the single place the window, folder navigation and
-autosave go through. No widgets here; errors are raised for the caller to show.
+"""Opening an image with its saved work and saving that work: the single place the session (File > Open,
+Save, folder navigation) and autosave go through. No widgets here; errors are raised for the caller to show.
 
 Where the work lives is :mod:`gdc_core.workfiles`' rule (``<image folder>/gdc-seg/``, or ``<work root>/<image
 folder's name>/`` when Settings > Work folder is set), with one exception: the bundled sample sits in a folder
@@ -13,13 +13,12 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QStandardPaths
 
-from gdc_core import NO_LABEL
 from gdc_core.io import open_image
 from gdc_core.workfiles import find_work, recover, search_folders, work_folder
 
 from .document import AnnotationDocument
 from .exporting import WorkFileError, WorkPaths, load_work, save_work
-from .palette import LabelClass, LabelPalette, default_colour
+from .classes import ClassList, LabelClass, complete_classes
 from .resources import resources_dir
 
 
@@ -47,46 +46,32 @@ def work_search_folders(image_path: str | Path, root: str | Path | None = None) 
     return [_sample_work_folder()] if _is_bundled(image_path) else search_folders(image_path.parent, root)
 
 
-def open_document(image_path: str | Path, palette: LabelPalette, root: str | Path | None = None
+def open_document(image_path: str | Path, classes: ClassList | None = None, root: str | Path | None = None
                   ) -> tuple[AnnotationDocument, str | None]:
     """Read an image and resume its saved work (scribbles, mask, classes) from the first of
     :func:`work_search_folders` holding some (an interrupted save there is finished or dropped first).
 
-    A JPEG above the pixel limit is decoded reduced (:func:`gdc_core.io.open_image`); the document's ``full_size``
-    then tells. Returns the document and a warning for the user when saved work exists but could not be used (the image still
-    opens; the files stay untouched until the next save). Raises gdc_core.io.ImageReadError for a bad image.
-    The palette takes the saved class list, if any.
+    The document starts with ``classes`` (default: background and object) unless a class list was saved with the
+    work. A JPEG above the pixel limit is decoded reduced (:func:`gdc_core.io.open_image`); the document's
+    ``full_size`` then tells. Returns the document and a warning for the user when saved work exists but could not
+    be used (the image still opens; the files stay untouched until the next save). Raises
+    gdc_core.io.ImageReadError for a bad image.
     """
     decoded = open_image(image_path)
-    document = AnnotationDocument(decoded.pixels, image_path, full_size=decoded.full_size)
+    document = AnnotationDocument(decoded.pixels, image_path, classes, full_size=decoded.full_size)
     recover(WorkPaths.beside(image_path, default_output_folder(image_path, root)))  # even with nothing saved yet
     paths = find_work(Path(image_path).stem, work_search_folders(image_path, root))
     if paths is None:
         return document, None
     try:
-        work = load_work(paths, document.shape, palette.classes())
+        work = load_work(paths, document.shape, document.classes)
     except WorkFileError as exc:
         return document, f"The saved work of this image was not loaded: {exc}. Saving will replace it."
     scribbles = work.scribbles if work.scribbles is not None else document.scribbles
-    document.replace_work(scribbles, work.mask, palette=palette, classes=work.classes, text="Resume saved work")
+    document.replace_work(scribbles, work.mask, classes=ClassList(work.classes) if work.classes else None,
+                          text="Resume saved work")
     document.undo_stack.clear()
     return document, None
-
-
-def classes_to_save(document: AnnotationDocument, palette: LabelPalette) -> list[LabelClass]:
-    """The palette's classes, plus a default entry for any id the layers use that the palette no longer has (e.g. a
-    class removed after it was predicted), so that every saved file can be loaded again."""
-    return complete_classes(palette.classes(), document.scribbles, document.mask)
-
-
-def complete_classes(classes, scribbles: np.ndarray, mask: np.ndarray | None) -> list[LabelClass]:
-    """``classes`` plus a default entry for every id the layers use that is not among them (no Qt: thread-safe)."""
-    classes = list(classes)
-    used = set(np.unique(scribbles).tolist())
-    if mask is not None:
-        used |= set(np.unique(mask).tolist())
-    missing = sorted(used - {c.id for c in classes} - {NO_LABEL})
-    return classes + [LabelClass(class_id, f"class {class_id}", default_colour(class_id)) for class_id in missing]
 
 
 @dataclass(frozen=True)
@@ -101,7 +86,7 @@ class WorkSnapshot:
     overlay_alpha: float | None = None
 
 
-def snapshot_work(document: AnnotationDocument, palette: LabelPalette, folder: str | Path,
+def snapshot_work(document: AnnotationDocument, folder: str | Path,
                   overlay_alpha: float | None = None) -> WorkSnapshot:
     """Copy the scribbles, the mask and the class list as File > Save would save them now (a few tens of
     milliseconds at 24 MP): a prediction on screen that was not accepted yet is saved as the mask, without
@@ -111,7 +96,7 @@ def snapshot_work(document: AnnotationDocument, palette: LabelPalette, folder: s
     shown = document.prediction.labels if document.prediction is not None else document.mask
     mask = shown.copy() if shown is not None else None
     return WorkSnapshot(WorkPaths.beside(document.path, folder), document.image, document.scribbles.copy(), mask,
-                        tuple(palette.classes()), overlay_alpha)
+                        tuple(document.classes), overlay_alpha)
 
 
 def write_snapshot(snapshot: WorkSnapshot) -> list[Path]:
@@ -121,7 +106,7 @@ def write_snapshot(snapshot: WorkSnapshot) -> list[Path]:
                      classes=classes, overlay_alpha=snapshot.overlay_alpha)
 
 
-def save_document(document: AnnotationDocument, palette: LabelPalette, folder: str | Path | None = None,
+def save_document(document: AnnotationDocument, folder: str | Path | None = None,
                   overlay_alpha: float | None = None, accept_prediction: bool = True,
                   root: str | Path | None = None) -> list[Path]:
     """Save the document's work (see :mod:`exporting`) in ``folder`` (default: :func:`default_output_folder` with
@@ -142,6 +127,7 @@ def save_document(document: AnnotationDocument, palette: LabelPalette, folder: s
     folder = folder if folder is not None else default_output_folder(document.path, root)
     paths = WorkPaths.beside(document.path, folder)
     written = save_work(paths, image=document.image, scribbles=document.scribbles, mask=mask,
-                        classes=classes_to_save(document, palette), overlay_alpha=overlay_alpha)
+                        classes=complete_classes(document.classes, document.scribbles, mask),
+                     overlay_alpha=overlay_alpha)
     document.undo_stack.setClean()
     return written
