@@ -124,9 +124,9 @@ def check_qt_offscreen(segmenter=None) -> str:
         from PySide6.QtWidgets import QApplication
     except ImportError as exc:
         raise SelfTestFailure(f"PySide6 cannot be imported: {exc}") from exc
-    from app.none_refcount import make_none_immortal
+    from app.singleton_refcounts import make_singletons_immortal
 
-    make_none_immortal()
+    make_singletons_immortal()
     qt_app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "gdc-seg"])
     platform = qt_app.platformName()
     if platform != "offscreen":

@@ -66,7 +66,7 @@ def _python(code: str, *args: str) -> dict:
 
 def test_importing_every_module_of_both_packages_changes_nothing_in_the_process():
     report = _python(IMPORT_EVERYTHING)
-    assert {"gdc_core.cpu_runtime", "gdc_core.segmenter", "app.none_refcount", "app.main_window"} <= \
+    assert {"gdc_core.cpu_runtime", "gdc_core.segmenter", "app.singleton_refcounts", "app.main_window"} <= \
         set(report["modules"])
     assert report["environ_changed"] == []  # no OMP_WAIT_POLICY (nor anything else) set by an import
     assert report["libc_opened"] == 0  # malloc untouched
