@@ -7,9 +7,31 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
 import torch
 
+from .images import decide
+from .scribbles import NO_LABEL
 from .training import RunCancelled
+
+# The share of a class's stroke pixels the averaged decision must give that class for a run to count as fitting
+# the strokes (:func:`fits_strokes`).
+STROKE_FIT = 0.5
+
+
+def fits_strokes(mean: np.ndarray, strokes: np.ndarray, share: float = STROKE_FIT) -> bool:
+    """Whether the averaged decision agrees with the user's strokes: for every class index c that ``strokes`` holds,
+    more than ``share`` of its stroke pixels have c as the highest of ``mean``.
+
+    Args:
+        mean: (K, h, w) float class probabilities.
+        strokes: (h, w) uint8 class indices 0..K-1 on stroke pixels, NO_LABEL elsewhere.
+    """
+    decision = decide(np.ascontiguousarray(mean))
+    painted = strokes != NO_LABEL
+    counts = np.bincount(strokes[painted], minlength=len(mean))
+    agreeing = np.bincount(strokes[painted & (decision == strokes)], minlength=len(mean))
+    return bool(np.all(agreeing[counts > 0] > share * counts[counts > 0]))
 
 
 @torch.no_grad()

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from .backbone import StemChoice, choose_stem
 from .config import SegmenterConfig, parse_refine
 from .images import as_rgb_uint8, decide, downscale_labels, resize_image, working_shape
-from .inference import monte_carlo
+from .inference import fits_strokes, monte_carlo
 from .network import LightweightSegNet
 from .prior import far_background
 from .refine import refine_labels
@@ -156,7 +156,9 @@ class Segmenter:
                 steps instead of training a fresh one for ``config.steps`` (the quick update after one more
                 stroke); its GrabCut refinement starts from the colour models the previous run fitted. Falls back
                 to a fresh network (and k-means colour models) when there is none, or the classes or the network's
-                settings changed.
+                settings changed, and trains a fresh one after the warm steps when the previous network fitted its
+                strokes (:func:`inference.fits_strokes`) and the continued one no longer fits the new ones
+                (``timings["retrained"]`` is then 1).
             on_progress: receives :class:`Progress` after each stage step.
             should_stop: polled between steps; True ends the run with :class:`training.RunCancelled`.
 
@@ -197,45 +199,60 @@ class Segmenter:
 
         network_key = (classes, config.max_side, config.width, config.context_conv, config.sigma, config.seed)
         previous = self._cache.get("network")
-        if warm_start and previous is not None and previous[0] == network_key:
-            net, generator, colour_models = previous[1:]
-            steps = config.warm_steps
+        warm = warm_start and previous is not None and previous[0] == network_key
+        if warm:
+            net, generator, colour_models, previous_fitted = previous[1:]
         else:
             net, generator = self._new_network(config, len(classes), features.shape[1])
             colour_models = {}  # GrabCut's, filled by this run's refinement: a warm run starts from them
-            steps = config.steps
-        self._cache["network"] = (network_key, net, generator, colour_models)
         class_ids = np.asarray(classes, dtype=np.uint8)
+        group_tensor = None if group_class is None else torch.from_numpy(group_class).to(self.device)
+        target_tensor = torch.from_numpy(target.astype(np.int64)).to(self.device)
+        weight_tensor = torch.tensor(weights, dtype=torch.float32, device=self.device)
+        timings["training"] = timings["sampling"] = 0.0
 
-        last_preview = time.perf_counter()
+        def train_and_sample(net, generator, steps: int):
+            last_preview = time.perf_counter()
 
-        def on_step(step: int) -> None:
-            nonlocal last_preview
-            preview = None
-            due = config.preview_every and (step % config.preview_every == 0 or step == steps)
-            if on_progress and due and time.perf_counter() - last_preview >= config.preview_seconds:
-                with torch.no_grad():
-                    net.eval()
-                    preview = class_ids[net(features)[0].argmax(0).cpu().numpy()]
-                    net.train()
-                last_preview = time.perf_counter()
-            report(Progress("training", step, steps, preview))
+            def on_step(step: int) -> None:
+                nonlocal last_preview
+                preview = None
+                due = config.preview_every and (step % config.preview_every == 0 or step == steps)
+                if on_progress and due and time.perf_counter() - last_preview >= config.preview_seconds:
+                    with torch.no_grad():
+                        net.eval()
+                        preview = class_ids[net(features)[0].argmax(0).cpu().numpy()]
+                        net.train()
+                    last_preview = time.perf_counter()
+                report(Progress("training", step, steps, preview))
 
-        tic = time.perf_counter()
-        losses = fit(net, features, torch.from_numpy(target.astype(np.int64)).to(self.device),
-                     torch.tensor(weights, dtype=torch.float32, device=self.device), steps=steps,
-                     lr=config.lr, momentum=config.momentum,
-                     pixels_per_step=0 if config.literal or self.device.type == "cuda" else config.pixels_per_step,
-                     pixel_block=config.pixel_block,
-                     generator=generator, on_step=on_step, should_stop=stop,
-                     group_class=None if group_class is None else torch.from_numpy(group_class).to(self.device))
-        timings["training"] = time.perf_counter() - tic
+            tic = time.perf_counter()
+            losses = fit(net, features, target_tensor, weight_tensor, steps=steps, lr=config.lr,
+                         momentum=config.momentum,
+                         pixels_per_step=0 if config.literal or self.device.type == "cuda" else config.pixels_per_step,
+                         pixel_block=config.pixel_block, generator=generator, on_step=on_step, should_stop=stop,
+                         group_class=group_tensor)
+            timings["training"] += time.perf_counter() - tic
+            tic = time.perf_counter()
+            mean, disagreement = monte_carlo(net, features, config.samples, literal=config.literal,
+                                             settle_after=0 if config.literal else config.settle_after,
+                                             should_stop=stop,
+                                             on_samples=lambda n: report(Progress("sampling", n, config.samples)))
+            timings["sampling"] += time.perf_counter() - tic
+            return losses, mean, disagreement
 
-        tic = time.perf_counter()
-        mean, disagreement = monte_carlo(net, features, config.samples, literal=config.literal,
-                                         settle_after=0 if config.literal else config.settle_after, should_stop=stop,
-                                         on_samples=lambda n: report(Progress("sampling", n, config.samples)))
-        timings["sampling"] = time.perf_counter() - tic
+        losses, mean, disagreement = train_and_sample(net, generator, config.warm_steps if warm else config.steps)
+        strokes_small = downscale_labels(small_scribbles, tuple(mean.shape[-2:]), NO_LABEL)
+        fitted = fits_strokes(mean.cpu().numpy(), strokes_small)
+        if warm and previous_fitted and not fitted:
+            # the few warm steps left a network that fitted its strokes against the user's strokes now (a
+            # correction it overshot): train a fresh one, as a run without warm start would
+            net, generator = self._new_network(config, len(classes), features.shape[1])
+            colour_models = {}
+            losses, mean, disagreement = train_and_sample(net, generator, config.steps)
+            fitted = fits_strokes(mean.cpu().numpy(), strokes_small)
+            timings["retrained"] = 1.0
+        self._cache["network"] = (network_key, net, generator, colour_models, fitted)
 
         tic = time.perf_counter()
         report(Progress("finishing", 0, 1))

@@ -203,3 +203,23 @@ def test_a_warm_run_refines_from_the_previous_runs_colour_models(monkeypatch):
     segmenter.set_image(image)  # a new image forgets them
     segmenter.run(scribbles, warm_start=True)
     assert modes[-1] == cv2.GC_INIT_WITH_MASK
+
+
+def test_a_warm_run_that_ends_against_the_strokes_is_retrained_fresh(segmenter):
+    """Swap the classes' strokes: one warm step cannot turn the network around, so the run trains a fresh network
+    (all ``steps``) and its result fits the new strokes; a warm run that fits them keeps its few steps."""
+    image, truth, scribbles = _two_regions()
+    segmenter.set_image(image)
+    config = FAST.replace(steps=20, warm_steps=1, samples=4, refine="none")
+    segmenter.run(scribbles, config=config)
+    swapped = np.where(scribbles == NO_LABEL, NO_LABEL, 1 - scribbles).astype(np.uint8)
+    seen = []
+    result = segmenter.run(swapped, config=config, warm_start=True, on_progress=seen.append)
+    assert [p.step for p in seen if p.stage == "training"][-1] == 20 and result.timings.get("retrained") == 1.0
+    painted = swapped != NO_LABEL
+    assert (result.labels[painted] == swapped[painted]).mean() > 0.9
+    seen.clear()
+    more = swapped.copy()
+    more[60:63, 90:110] = 1
+    kept = segmenter.run(more, config=config, warm_start=True, on_progress=seen.append)
+    assert [p.step for p in seen if p.stage == "training"][-1] == 1 and "retrained" not in kept.timings
