@@ -116,3 +116,29 @@ def keep_seeded_regions_reference(labels: np.ndarray, strokes: np.ndarray) -> tu
             nearest = distance == distance.min()
             allowed.append({int(v) for v in labels[keep_y[nearest], keep_x[nearest]]})
     return kept, allowed
+
+
+def click_reference(gt: np.ndarray, labels: np.ndarray) -> tuple[int, int, int] | None:
+    """Loop form of :func:`interaction.next_click`: (row, col, class) of the error pixel (gt not 255, gt 1 predicted
+    otherwise or gt 0 predicted 1) farthest from every pixel outside its error set, the image's surroundings
+    counting as outside; positive when the farthest false negative is strictly farther than every false positive;
+    ties in row-major order. None when nothing is wrong."""
+    height, width = gt.shape
+    best = {}
+    for label in (FOREGROUND, 0):
+        error = [[gt[r, c] == label and (labels[r, c] == FOREGROUND) != (label == FOREGROUND) for c in range(width)]
+                 for r in range(height)]
+        outside = [(r, c) for r in range(-1, height + 1) for c in range(-1, width + 1)
+                   if not (0 <= r < height and 0 <= c < width) or not error[r][c]]
+        top = (0.0, None)
+        for r in range(height):
+            for c in range(width):
+                if error[r][c]:
+                    d = min(((r - rr) ** 2 + (c - cc) ** 2) ** 0.5 for rr, cc in outside)
+                    if d > top[0]:
+                        top = (d, (r, c))
+        best[label] = top
+    if best[FOREGROUND][1] is None and best[0][1] is None:
+        return None
+    label = FOREGROUND if best[FOREGROUND][0] > best[0][0] else 0
+    return (*best[label][1], label)
