@@ -2,7 +2,7 @@
 baselines under the click and the corrective-stroke robots (``gdc-seg eval --protocol``, ``gdc_core.interaction``)
 on the dev folders. Writes docs/interaction.md and its plot docs/interaction/curves.png.
 
-    python benchmarks/interaction.py --weights ../shared/weights/mobilenet_v2_imagenet_stem.pt [--every 10]
+    python benchmarks/interaction.py --weights ../shared/weights/mobilenet_v2_imagenet_stem.pt [--every 30]
         [--jobs 2] [--data ../shared/data] [--only METHOD,...] [--report]
 
 Every folder is read two-class (object against the rest); davis-dev is subsampled (``--every N``: every N-th frame,
@@ -127,7 +127,7 @@ def report(table: dict, folders: list[str], every: int) -> str:
 
 def main() -> None:
     parser = common_options(__doc__.splitlines()[0], "method")
-    parser.add_argument("--every", type=int, default=10, help="davis-dev: every N-th frame (default 10)")
+    parser.add_argument("--every", type=int, default=30, help="davis-dev: every N-th frame (default 30)")
     parser.add_argument("--report", action="store_true", help="write the page from the kept cells only")
     args = parser.parse_args()
     data = Path(args.data)
