@@ -49,6 +49,8 @@ SPECS: dict[str, tuple[str, tuple[str, ...], str, bool]] = {
     "zoom_out": ("Zoom &out", ("Ctrl+-",), "Zoom out", False),
     "overlay": ("Show &mask overlay", ("V",), "Show or hide the mask overlay", True),
     "uncertainty": ("Show &uncertainty", ("U",), "Show where the samples disagree: scribble there next", True),
+    "next_hint": ("Show &next correction", ("N",),
+                  "Mark the spot where a correcting stroke pays most: the middle of the largest unsure area", False),
     "scribbles": ("Show &scribbles", ("Shift+V",), "Show or hide the scribbles", True),
     "shortcuts": ("&Keyboard shortcuts", ("F1",), "List the keyboard shortcuts", False),
 }
@@ -96,6 +98,7 @@ class WindowActions:
     zoom_out: QAction
     overlay: QAction
     uncertainty: QAction
+    next_hint: QAction
     scribbles: QAction
     shortcuts: QAction
     classes: list[QAction]

@@ -27,6 +27,7 @@ from .document import MASK, SCRIBBLES, AnnotationDocument, Prediction
 from .exporting import WorkFileError, load_scribbles_file
 from .file_list import FileListPanel
 from .folder import FolderSession
+from .next_hint import NextHint
 from .palette import LabelPalette, PalettePanel
 from .resources import SAMPLE_IMAGE, SAMPLE_SCRIBBLES, resource_path
 from .run_status import RunStatus
@@ -69,6 +70,7 @@ class MainWindow(QMainWindow):
         self.opacity_slider.setToolTip("Opacity of the mask overlay")
         self.run_status = RunStatus(self.statusBar(), segmenter.device.type, segmenter.stem.warning)
         self.run_status.cancel_button.setDefaultAction(self.actions.cancel)
+        self.next_hint = NextHint(self.canvas, self.statusBar(), self.palette)
         self._build_menus()
         self._build_toolbar()
         dock = QDockWidget("Classes", self)
@@ -100,7 +102,7 @@ class MainWindow(QMainWindow):
             "&Edit": [a.undo, a.redo, None, a.clear_scribbles],
             "&Tools": [a.brush, a.eraser, a.shrink, a.grow, None, a.edit_mask, None, *a.classes],
             "&Segment": [a.segment, a.auto, a.cancel, None, a.accept],
-            "&View": [a.fit, a.zoom_in, a.zoom_out, None, a.overlay, a.uncertainty, a.scribbles],
+            "&View": [a.fit, a.zoom_in, a.zoom_out, None, a.overlay, a.uncertainty, a.next_hint, a.scribbles],
             "&Help": [a.shortcuts],
         }
         for title, entries in menus.items():
@@ -176,6 +178,7 @@ class MainWindow(QMainWindow):
         a.zoom_out.triggered.connect(lambda: canvas.zoom_by(0.8))
         a.overlay.toggled.connect(canvas.set_overlay_visible)
         a.uncertainty.toggled.connect(canvas.set_uncertainty_visible)
+        a.next_hint.triggered.connect(lambda: self.next_hint.show(self.document))
         a.scribbles.toggled.connect(canvas.set_scribbles_visible)
         a.shortcuts.triggered.connect(self.show_shortcuts)
         for row, action in enumerate(a.classes):

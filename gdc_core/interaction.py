@@ -305,3 +305,41 @@ def format_interactive(report: dict) -> str:
         ]
     lines += [f"  failed: {r['error']}" for r in report["images"] if r["status"] == "failed"]
     return "\n".join(lines)
+
+
+HINT_UNCERTAINTY = 0.25  # a pixel is unsure when at least this fraction of the Monte-Carlo samples disagree
+
+
+@dataclass(frozen=True)
+class Hint:
+    """Where to correct next: pixel (``row``, ``col``), whose current mask class is ``mask_label``; ``depth`` px
+    from the border of its unsure region."""
+
+    row: int
+    col: int
+    mask_label: int
+    depth: float
+
+
+def next_hint(labels: np.ndarray, uncertainty: np.ndarray, threshold: float = HINT_UNCERTAINTY) -> Hint | None:
+    """The click robot's rule without ground truth (the app's "next" hint).
+
+    The robot clicks at the pixel farthest from the border of its false-negative or false-positive region. Without
+    ground truth, the unsure pixels (``uncertainty >= threshold``) stand in for the errors, split by the class the
+    mask gives them (as errors are split into false negatives and false positives): the hint is the unsure pixel
+    farthest from the border of its class's unsure region (the image border counting as a border; ties: the lower
+    class id, then row-major order). None when no pixel is unsure.
+
+    Args:
+        labels: (H, W) uint8 class ids of the current mask.
+        uncertainty: (H, W) float in [0, 1], the fraction of samples disagreeing with the mask.
+    """
+    unsure = np.asarray(uncertainty) >= threshold
+    best = None
+    for label in np.unique(labels[unsure]):
+        distance = border_distance(unsure & (labels == label))
+        depth = float(distance.max())
+        if best is None or depth > best.depth:
+            row, col = farthest_point(distance)
+            best = Hint(row, col, int(label), depth)
+    return best

@@ -6,10 +6,10 @@ import pytest
 
 from gdc_core.baselines import watershed
 from gdc_core.evaluation import Scores
-from gdc_core.interaction import (click_disk, foreground_iou, next_click, next_stroke, noc, run_interactions,
-                                  summarise_interactive)
+from gdc_core.interaction import (click_disk, foreground_iou, next_click, next_hint, next_stroke, noc,
+                                  run_interactions, summarise_interactive)
 from gdc_core.scribbles import NO_LABEL
-from oracles import click_reference
+from oracles import click_reference, hint_reference
 
 
 def disc(shape, centre, radius) -> np.ndarray:
@@ -167,3 +167,24 @@ def test_bad_protocol_or_an_empty_object_are_refused():
         run_interactions(image, gt, lambda *a: gt, "taps")
     with pytest.raises(ValueError, match="no object"):
         run_interactions(image, np.zeros_like(gt), lambda *a: gt)
+
+
+def test_the_hint_is_the_middle_of_the_thickest_unsure_region_of_one_mask_class():
+    labels = np.zeros((40, 60), np.uint8)
+    labels[:, 30:] = 1
+    uncertainty = np.zeros((40, 60), np.float32)
+    uncertainty[:, 26:34] = 0.4  # a band along the mask's border: 4 px thick on each side
+    uncertainty[disc(labels.shape, (20, 45), 6)] = 0.3  # a blob inside the object: 6 px deep
+    uncertainty[disc(labels.shape, (8, 10), 8)] = 0.2  # thicker, but below the threshold
+    hint = next_hint(labels, uncertainty)
+    assert (hint.row, hint.col, hint.mask_label) == (20, 45, 1) == hint_reference(labels, uncertainty, 0.25)
+    assert next_hint(labels, np.full(labels.shape, 0.1, np.float32)) is None
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_hint_matches_the_loop_reference_on_random_maps(seed):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 3, size=(6, 8)).repeat(4, 0).repeat(4, 1).astype(np.uint8)  # 24 x 32, three classes
+    uncertainty = rng.random((12, 16)).repeat(2, 0).repeat(2, 1).astype(np.float32)
+    hint = next_hint(labels, uncertainty, 0.5)
+    assert (hint.row, hint.col, hint.mask_label) == hint_reference(labels, uncertainty, 0.5)
