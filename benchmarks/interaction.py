@@ -83,7 +83,8 @@ def plot(table: dict, folders: list[str], path: Path) -> None:
             axis.grid(alpha=0.3)
             if col == 0:
                 axis.set_ylabel("mean foreground IoU (%)")
-    axes[0][0].legend(loc="lower right", fontsize=8)
+    if axes[0][0].get_legend_handles_labels()[0]:
+        axes[0][0].legend(loc="lower right", fontsize=8)
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=90)
@@ -118,11 +119,64 @@ def report(table: dict, folders: list[str], every: int) -> str:
                 lines.append(f"| {folder} | (full set) | RITM HRNet-18, published | – | "
                              f"{RITM_NOC90[RITM_FOLDER[folder]]:.2f} | – | – | – | – | – | – | – | – |")
         lines.append("")
-    lines += ["RITM HRNet-18's published NoC@90 (Sofiiuk et al. 2021, trained on SBD, full sets): GrabCut "
-              f"{RITM_NOC90['GrabCut']}, Berkeley {RITM_NOC90['Berkeley']}, DAVIS {RITM_NOC90['DAVIS']}.", "",
-              "![IoU against interactions](interaction/curves.png)", "", "Methods:", ""]
-    lines += [f"- `{name}`: {what}" for name, (what, _) in METHODS.items()]
+    lines += targets(table, folders)
+    lines += ["![IoU against interactions, per protocol and folder](interaction/curves.png)", "",
+              "## Protocol", "",
+              "`gdc-seg eval DATA --protocol clicks|strokes [--method M] [--cold]` (`gdc_core/interaction.py`). "
+              "Ground truth is read two-class (every object id against the background; 255 ignored). Nothing is "
+              "predicted before the first interaction. Each interaction adds strokes of one class where the current "
+              "mask is wrong, then the method predicts again from all strokes so far: gdc-seg through the app's "
+              "call (`Segmenter.run(..., warm_start=True)` after its first run on the image: 10 more training steps "
+              "of the previous network; `fresh`: a new 50-step network each time on the cached features, the app's "
+              "R), a baseline from scratch.", "",
+              "- **clicks** (the robot of RITM, f-BRS, SimpleClick): a disk of 5 px radius (at 854 px, scaled with "
+              "the image; clipped to its class) at the error pixel farthest from the border of its error region "
+              "(distance transform of the false negatives and of the false positives, the image border counting as "
+              "a border), positive when the farthest false negative is farther than every false positive. The "
+              "first click is the object's interior point farthest from its border.",
+              "- **strokes** (the DAVIS interactive benchmark's robot): a 3 px stroke along the longest skeleton "
+              "path of the largest (most pixels) error region, inside it; a click where the region is too small.",
+              "- gdc-seg and the baselines need strokes of two classes: after the first interaction (object only) "
+              "the mask is the object everywhere, so IoU@1 is the object's share of the image and NoC is at least "
+              "2. RITM predicts from one click, so its NoC can be 1.",
+              "- NoC@t: interactions until the foreground IoU first reaches t; 20 when it never does within 20 "
+              "(\"never 90\" counts those images). IoU@k: mean foreground IoU after k interactions.",
+              "- Seconds: wall time of the method's prediction; \"first\" is each image's first run (a fresh "
+              "network; for gdc-seg it also computes the image's features and superpixels, which the app does "
+              "while the annotator paints), \"later\" the mean of the others.", "",
+              "RITM HRNet-18's published NoC@90 (Sofiiuk et al. 2021, trained on SBD, the full sets: GrabCut 50 "
+              f"images, DAVIS 345 frames): GrabCut {RITM_NOC90['GrabCut']}, Berkeley {RITM_NOC90['Berkeley']}, "
+              f"DAVIS {RITM_NOC90['DAVIS']}. Our folders are subsets (grabcut-dev: 25 GrabCut images; davis-dev: "
+              "every N-th of its frames); gdc-seg sees no training data but the strokes of the image itself.", "",
+              "Methods:", ""]
     return "\n".join(lines) + "\n"
+
+
+def targets(table: dict, folders: list[str]) -> list[str]:
+    """The issue's targets, checked on the kept cells: the default's NoC@90 below every baseline's on each folder
+    and protocol, at most 5 on grabcut-dev (clicks), and a later interaction in at most half a fresh run's time."""
+    lines = ["## Targets", ""]
+    for protocol in PROTOCOLS:
+        for folder in folders:
+            default = table.get(("default", folder, protocol))
+            known = {b: table[(b, folder, protocol)] for b in BASELINES if (b, folder, protocol) in table}
+            if not default or not default.get("scored") or not known:
+                continue
+            best = min(known, key=lambda b: known[b]["noc90"])
+            below = all(default["noc90"] < cell["noc90"] for cell in known.values())
+            lines.append(f"- {folder}, {protocol}: NoC@90 {default['noc90']:.2f} against the best baseline's "
+                         f"{known[best]['noc90']:.2f} ({best}): {'below every baseline' if below else 'NOT below'}"
+                         + (f"; at most 5: {'yes' if default['noc90'] <= 5 else 'NO'}"
+                            if folder == "grabcut-dev" and protocol == "clicks" else ""))
+    for folder, protocol in FRESH_CELLS:
+        default, fresh = table.get(("default", folder, protocol)), table.get(("fresh", folder, protocol))
+        if default and fresh and default.get("seconds_later") and fresh.get("seconds_later"):
+            ratio = default["seconds_later"] / fresh["seconds_later"]
+            lines.append(f"- {folder}, {protocol}: a warm interaction {default['seconds_later']:.2f} s against a "
+                         f"fresh run's {fresh['seconds_later']:.2f} s on the same cached features ({ratio:.2f}x; "
+                         f"{fresh['seconds_first']:.2f} s for a first run with the features): "
+                         f"{'at most half' if ratio <= 0.5 else 'MORE than half'}")
+    return lines + [""]
 
 
 def main() -> None:

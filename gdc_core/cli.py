@@ -29,7 +29,7 @@ from .interaction import MAX_INTERACTIONS, PROTOCOLS, evaluate_interactive, form
 from .images import run_too_large, too_small
 from .io import (IMAGE_SUFFIXES, ImageReadError, fit_name, grey_to_uint8, overlay, pixel_limit, read_image,
                  read_label_map, write_image, write_label_map)
-from .scribbles import NO_LABEL, ScribbleError, validate_scribbles
+from .scribbles import ScribbleError, validate_scribbles
 from .simulate import STYLES
 from .weights import WEIGHTS_ENV
 
