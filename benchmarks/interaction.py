@@ -31,6 +31,7 @@ METHODS = {
     "watershed": ("marker watershed", ["--method", "watershed"]),
     "random_walker": ("random walker", ["--method", "random_walker"]),
 }
+DROP = 0.2  # an interaction after which the IoU falls by more than this is counted as a setback
 FRESH_CELLS = (("grabcut-dev", "clicks"),)  # where the fresh-run variant is measured (for the time ratio)
 BASELINES = ("grabcut", "watershed", "random_walker")
 # RITM HRNet-18 (Sofiiuk et al. 2021, Table 2, trained on SBD): the deep, pretrained reference
@@ -76,6 +77,9 @@ def plot(table: dict, folders: list[str], path: Path) -> None:
                               linestyle="--" if method == "fresh" else "-")
             for threshold in NOC_THRESHOLDS:
                 axis.axhline(100 * threshold, color="grey", linewidth=0.6, linestyle=":")
+            if protocol == "clicks" and folder in RITM_FOLDER:
+                axis.axvline(RITM_NOC90[RITM_FOLDER[folder]], color="black", linewidth=0.8, linestyle="-.",
+                             label="RITM HRNet-18 NoC@90 (published)")
             axis.set_title(f"{folder}, {protocol}")
             axis.set_xlabel("interactions")
             axis.set_ylim(0, 100)
@@ -91,6 +95,14 @@ def plot(table: dict, folders: list[str], path: Path) -> None:
     plt.close(figure)
 
 
+def setbacks(cell: dict) -> int:
+    """Interactions, over the cell's images, after which the IoU of a method's mask fell by more than :data:`DROP`
+    (not counting the first run after the one-class fill)."""
+    return sum(sum(r["ious"][k] < r["ious"][k - 1] - DROP for k in range(1, len(r["seconds"]))
+                   if r["seconds"][k - 1] is not None)
+               for r in cell["images"] if r["status"] == "scored")
+
+
 def report(table: dict, folders: list[str], every: int) -> str:
     """The markdown page from the kept cells."""
     def number(cell, key, digits=2):
@@ -103,8 +115,8 @@ def report(table: dict, folders: list[str], every: int) -> str:
              "and the robots: `gdc_core/interaction.py` and the section below.", ""]
     for protocol in PROTOCOLS:
         lines += [f"## {protocol}", "",
-                  "| folder | images | method | NoC@85 | NoC@90 | never 90 | IoU@1 | IoU@3 | IoU@5 | IoU@10 | IoU@20 "
-                  "| s first | s later |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+                  "| folder | images | method | NoC@85 | NoC@90 | never 90 | setbacks | IoU@1 | IoU@3 | IoU@5 | IoU@10 "
+                  "| IoU@20 | s first | s later |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for folder in folders:
             for method in METHODS:
                 cell = table.get((method, folder, protocol))
@@ -113,11 +125,11 @@ def report(table: dict, folders: list[str], every: int) -> str:
                 ious = cell["iou_at"]
                 at = " | ".join(f"{100 * ious[k - 1]:.1f}" if k <= len(ious) else "–" for k in (1, 3, 5, 10, 20))
                 lines.append(f"| {folder} | {cell['scored']} | {method} | {number(cell, 'noc85')} | "
-                             f"{number(cell, 'noc90')} | {cell['never90']} | {at} | "
+                             f"{number(cell, 'noc90')} | {cell['never90']} | {setbacks(cell)} | {at} | "
                              f"{number(cell, 'seconds_first')} | {number(cell, 'seconds_later')} |")
             if protocol == "clicks" and folder in RITM_FOLDER:
                 lines.append(f"| {folder} | (full set) | RITM HRNet-18, published | – | "
-                             f"{RITM_NOC90[RITM_FOLDER[folder]]:.2f} | – | – | – | – | – | – | – | – |")
+                             f"{RITM_NOC90[RITM_FOLDER[folder]]:.2f} | – | – | – | – | – | – | – | – | – |")
         lines.append("")
     lines += targets(table, folders)
     lines += ["![IoU against interactions, per protocol and folder](interaction/curves.png)", "",
@@ -139,6 +151,9 @@ def report(table: dict, folders: list[str], every: int) -> str:
               "- gdc-seg and the baselines need strokes of two classes: after the first interaction (object only) "
               "the mask is the object everywhere, so IoU@1 is the object's share of the image and NoC is at least "
               "2. RITM predicts from one click, so its NoC can be 1.",
+              f"- Setbacks: interactions after which an image's IoU fell by more than {100 * DROP:.0f} points "
+              "(over all the cell's images, the first run after the one-class fill not counted): a correction that "
+              "made the mask much worse.",
               "- NoC@t: interactions until the foreground IoU first reaches t; 20 when it never does within 20 "
               "(\"never 90\" counts those images). IoU@k: mean foreground IoU after k interactions.",
               "- Seconds: wall time of the method's prediction; \"first\" is each image's first run (a fresh "
