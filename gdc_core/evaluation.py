@@ -1,4 +1,6 @@
-"""Scoring label maps against ground truth, and listing an evaluation folder.
+"""Scoring label maps against ground truth, listing an evaluation folder, and the one-shot evaluation loop
+(:func:`evaluate`: every image predicted once from its scribbles by a :class:`MethodRunner`). The interactive
+protocols are in :mod:`interaction`.
 
 Conventions (the ones of ``shared/data/README.md``): label maps are (H, W) uint8 class ids; ground-truth pixels
 equal to 255 are ignored. Quality over a folder is the mIoU of **one** confusion matrix accumulated over all its
