@@ -53,6 +53,8 @@ class AnnotationDocument(QObject):
         key: a number unique in this process, telling documents (and runs started for them) apart.
         image: (H, W, 3) uint8 RGB.
         path: the image file, or None for an image that did not come from a file.
+        full_size: (H, W) the file declares: larger than ``shape`` when it was decoded reduced
+            (:func:`gdc_core.io.open_image`), ``shape`` otherwise.
         scribbles: (H, W) uint8 class id per stroke pixel, 255 elsewhere.
         mask: (H, W) uint8 accepted, editable mask, or None until a prediction is accepted.
         prediction: the latest finished run not yet accepted, or None.
@@ -70,12 +72,14 @@ class AnnotationDocument(QObject):
     prediction_changed = Signal()
     scribbles_edited = Signal()
 
-    def __init__(self, image: np.ndarray, path: str | Path | None = None, parent: QObject | None = None):
+    def __init__(self, image: np.ndarray, path: str | Path | None = None, parent: QObject | None = None,
+                 full_size: tuple[int, int] | None = None):
         super().__init__(parent)
         self.key = next(_document_keys)
         self.image = as_display_rgb(image)
         self.image.setflags(write=False)
         self.path = Path(path) if path is not None else None
+        self.full_size = tuple(full_size) if full_size is not None else self.shape
         self.scribbles = np.full(self.shape, NO_LABEL, dtype=np.uint8)
         self.mask: np.ndarray | None = None
         self.prediction: Prediction | None = None

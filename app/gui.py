@@ -23,13 +23,16 @@ from gdc_core.weights import WEIGHTS_ENV
 from .class_lists import ClassListError, classes_from_names, read_labels_file
 from .launcher import parse_gui_arguments
 from .main_window import MainWindow
+from .none_refcount import make_none_immortal
 from .resources import SAMPLE_IMAGE, resource_path
 from .settings import APPLICATION, ORGANISATION, AppSettings
 from .start_notices import show_start_notices
 
 
 def create_application(argv: list[str]) -> QApplication:
-    """The process's QApplication (created once), named so QSettings has a home."""
+    """The process's QApplication (created once), named so QSettings has a home; first makes ``None`` immortal
+    where PySide6 needs it (:mod:`app.none_refcount`)."""
+    make_none_immortal()
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "gdc-seg", *argv])
     app.setOrganizationName(ORGANISATION)
     app.setApplicationName(APPLICATION)

@@ -10,6 +10,8 @@ import argparse
 import sys
 from dataclasses import dataclass
 
+from gdc_core import cpu_runtime
+
 HEADLESS_COMMANDS = ("segment", "batch", "eval")
 EXIT_USAGE, EXIT_NO_WINDOW = 2, 1
 USAGE_EPILOG = """\
@@ -48,6 +50,8 @@ def parse_gui_arguments(argv: list[str]) -> GuiArguments:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The ``gdc-seg`` process: tunes the CPU runtime (before torch loads), then runs what ``argv`` asks for."""
+    cpu_runtime.tune_process()
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in HEADLESS_COMMANDS:
         from gdc_core.cli import main as cli_main

@@ -232,7 +232,11 @@ class MainWindow(QMainWindow):
         self.file_list.set_current(document.path)
         self.settings.last_folder = str(Path(path).resolve().parent)
         height, width = document.shape
-        self.statusBar().showMessage(f"Opened {document.path.name} ({width} x {height} pixels)", MESSAGE_MS)
+        full_height, full_width = document.full_size
+        size = f"{width} x {height} pixels"
+        if document.full_size != document.shape:  # a reduced decode (gdc_core.io.open_image)
+            size = f"at 1/{round(full_width / width)} size: {size} of {full_width} x {full_height}, above the pixel limit"
+        self.statusBar().showMessage(f"Opened {document.path.name} ({size})", MESSAGE_MS)
         if warning:
             QMessageBox.warning(self, "Saved work not loaded", warning)
         return True

@@ -4,7 +4,8 @@ PySide6 6.12 on CPython 3.11 releases ``None`` once per void method call (``QWid
 ``QCoreApplication.processEvents()``, ...), as if ``None`` were immortal, which it only is from CPython 3.12 on
 (PEP 683). After some 10^5 calls ``None``'s count reaches zero and the interpreter aborts with
 "none_dealloc: deallocating None". On CPython before 3.12 we raise ``None``'s count by 2^40 once, which makes it
-immortal for any practical session length; later versions need and get nothing.
+immortal for any practical session length; later versions need and get nothing. Applied where a GUI process
+starts (:func:`app.gui.create_application`, the self-test's window check), never on import.
 """
 from __future__ import annotations
 

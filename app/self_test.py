@@ -6,7 +6,7 @@ Checks, in order, and stops at the first failure:
    that misses ``torchvision/_C_stable.so`` fails here) and TorchScript can compile a torchvision function
    (which reads its ``.py`` source: a build that ships only byte code fails here).
 2. The bundled sample photo and its scribbles (``resources/``) are found and read.
-3. :class:`gdc_core.Segmenter` segments it with the paper's settings (50 SGD steps, 50 samples; ``steps`` and
+3. :class:`gdc_core.Segmenter` segments it with the default settings (50 SGD steps, 50 samples; ``steps`` and
    ``samples`` may be lowered for quick checks) and the mask is sensible: both classes present, at least 90 % of
    the scribbled pixels keep their class, and the cat (class 1) covers 40-97 % of the photo (about 80 % with the
    ImageNet stem, 70 % with the filter-bank stand-in).
@@ -124,6 +124,9 @@ def check_qt_offscreen(segmenter=None) -> str:
         from PySide6.QtWidgets import QApplication
     except ImportError as exc:
         raise SelfTestFailure(f"PySide6 cannot be imported: {exc}") from exc
+    from app.none_refcount import make_none_immortal
+
+    make_none_immortal()
     qt_app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "gdc-seg"])
     platform = qt_app.platformName()
     if platform != "offscreen":

@@ -14,7 +14,7 @@ import numpy as np
 from PySide6.QtCore import QStandardPaths
 
 from gdc_core import NO_LABEL
-from gdc_core.io import read_image
+from gdc_core.io import open_image
 from gdc_core.workfiles import find_work, recover, search_folders, work_folder
 
 from .document import AnnotationDocument
@@ -52,11 +52,13 @@ def open_document(image_path: str | Path, palette: LabelPalette, root: str | Pat
     """Read an image and resume its saved work (scribbles, mask, classes) from the first of
     :func:`work_search_folders` holding some (an interrupted save there is finished or dropped first).
 
-    Returns the document and a warning for the user when saved work exists but could not be used (the image still
+    A JPEG above the pixel limit is decoded reduced (:func:`gdc_core.io.open_image`); the document's ``full_size``
+    then tells. Returns the document and a warning for the user when saved work exists but could not be used (the image still
     opens; the files stay untouched until the next save). Raises gdc_core.io.ImageReadError for a bad image.
     The palette takes the saved class list, if any.
     """
-    document = AnnotationDocument(read_image(image_path), image_path)
+    decoded = open_image(image_path)
+    document = AnnotationDocument(decoded.pixels, image_path, full_size=decoded.full_size)
     recover(WorkPaths.beside(image_path, default_output_folder(image_path, root)))  # even with nothing saved yet
     paths = find_work(Path(image_path).stem, work_search_folders(image_path, root))
     if paths is None:

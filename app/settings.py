@@ -6,18 +6,19 @@ temporary folder (see tests/app/conftest.py).
 """
 from __future__ import annotations
 
-from dataclasses import fields
-
 from PySide6.QtCore import QByteArray, QSettings
 
 from gdc_core import SegmenterConfig
+from gdc_core.config import BASIC, Param, params
 
 ORGANISATION = "gdc-seg"
 APPLICATION = "gdc-seg"
 
-# the engine settings the Settings dialog offers (SegmenterConfig field names), kept under "engine/<name>"
-ENGINE_FIELDS = ("steps", "samples", "sigma", "lr", "superpixels", "context_conv", "class_weighting", "max_side",
-                 "device")
+
+def engine_params() -> dict[str, Param]:
+    """The engine settings the Settings dialog offers and QSettings keeps under ``engine/<name>``: the
+    SegmenterConfig fields declared BASIC, by field name."""
+    return {name: param for name, param in params().items() if param.level == BASIC}
 
 
 class AppSettings:
@@ -150,25 +151,24 @@ class AppSettings:
         self._store.setValue("window/state", state)
 
     def engine_config(self, base: SegmenterConfig | None = None) -> SegmenterConfig:
-        """``base`` (default: the paper's values) with the saved engine settings applied; a saved value that is
-        garbled or invalid is ignored (that setting keeps its ``base`` value)."""
+        """``base`` (default: the defaults) with the saved engine settings applied; a saved value that is garbled or
+        invalid is ignored (that setting keeps its ``base`` value)."""
         config = base or SegmenterConfig()
-        types = {f.name: type(getattr(config, f.name)) for f in fields(config)}
-        for name in ENGINE_FIELDS:
+        for name in engine_params():
             raw = self._store.value(f"engine/{name}")
             if raw is None:
                 continue
             try:
-                config = config.replace(**{name: types[name](raw)})
+                config = config.replace(**{name: type(getattr(config, name))(raw)})
             except (TypeError, ValueError):
                 continue
         return config
 
     def save_engine_config(self, config: SegmenterConfig) -> None:
-        """Keep ``config``'s engine settings; values equal to the paper's defaults are removed, so a later change
-        of the defaults reaches users who never changed that setting."""
+        """Keep ``config``'s engine settings; values equal to the defaults are removed, so a later change of the
+        defaults reaches users who never changed that setting."""
         defaults = SegmenterConfig()
-        for name in ENGINE_FIELDS:
+        for name in engine_params():
             value = getattr(config, name)
             if value == getattr(defaults, name):
                 self._store.remove(f"engine/{name}")

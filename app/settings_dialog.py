@@ -1,7 +1,7 @@
-"""SettingsDialog: the engine's run settings (steps, samples, Σ, learning rate, superpixels, context conv, class
-weighting, working resolution, device), the sidecar folder, the backbone weights file and the class list new images
-start with, with the paper's values as defaults and a "Restore paper defaults" button. The window keeps the result in
-QSettings (:class:`app.settings.AppSettings`).
+"""SettingsDialog: the engine's run settings (one widget per SegmenterConfig field declared BASIC, generated from its
+declaration: label, tooltip, range, choices), the sidecar folder, the backbone weights file and the class list new
+images start with. "Restore defaults" shows SegmenterConfig's defaults, "Paper's settings" the paper's values. The
+window keeps the result in QSettings (:class:`app.settings.AppSettings`).
 """
 from __future__ import annotations
 
@@ -10,30 +10,54 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpin
                                QWidget)
 
 from gdc_core import SegmenterConfig
-from gdc_core.config import CLASS_WEIGHTINGS, CONTEXT_CONVS as ENGINE_CONVS
+from gdc_core.config import Param
 
 from .class_lists import ClassListError, parse_class_names
+from .settings import engine_params
 
-CONTEXT_CONVS = (*ENGINE_CONVS, "dilated:6")
-WEIGHTINGS = CLASS_WEIGHTINGS
-DEVICES = ("auto", "cpu", "cuda")
-
-
-def _spin(low: int, high: int, tip: str, step: int = 1) -> QSpinBox:
-    box = QSpinBox()
-    box.setRange(low, high)
-    box.setSingleStep(step)
-    box.setToolTip(tip)
-    return box
+EngineWidget = QSpinBox | QDoubleSpinBox | QComboBox
 
 
-def _double(low: float, high: float, step: float, decimals: int, tip: str) -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
-    box.setRange(low, high)
-    box.setSingleStep(step)
-    box.setDecimals(decimals)
-    box.setToolTip(tip)
-    return box
+def _decimals(*numbers: float) -> int:
+    """The decimals a spin box needs to show every one of ``numbers`` exactly (e.g. 0.0001 -> 4)."""
+    return max(len(f"{number:g}".partition(".")[2]) for number in numbers)
+
+
+def _engine_widget(param: Param, default: object) -> EngineWidget:
+    """The widget of one engine setting: a list for choices (editable where the declaration parses open-ended
+    values), else a spin box over the declared span."""
+    if param.choices:
+        widget = QComboBox()
+        widget.setEditable(param.parse is not None)
+        widget.addItems(list(param.choices))
+    elif isinstance(default, int):
+        widget = QSpinBox()
+        widget.setRange(int(param.span[0]), int(param.span[1]))
+        widget.setSingleStep(int(param.step))
+    else:
+        widget = QDoubleSpinBox()
+        widget.setDecimals(_decimals(param.span[0], param.step))
+        widget.setRange(param.span[0], param.span[1])
+        widget.setSingleStep(param.step)
+    widget.setToolTip(param.described(default))
+    return widget
+
+
+def _show(widget: EngineWidget, value: object) -> None:
+    if isinstance(widget, QComboBox):
+        if widget.findText(str(value)) < 0:
+            widget.addItem(str(value))
+        widget.setCurrentText(str(value))
+    else:
+        widget.setValue(value)
+
+
+def _value(widget: EngineWidget) -> object:
+    if isinstance(widget, QComboBox):
+        return widget.currentText().strip()
+    if isinstance(widget, QDoubleSpinBox):
+        return round(widget.value(), widget.decimals())
+    return widget.value()
 
 
 def _path_row(text: str, placeholder: str, tip: str, choose) -> tuple[QLineEdit, QHBoxLayout]:
@@ -49,14 +73,6 @@ def _path_row(text: str, placeholder: str, tip: str, choose) -> tuple[QLineEdit,
     return field, row
 
 
-def _combo(items: tuple[str, ...], tip: str) -> QComboBox:
-    box = QComboBox()
-    box.setEditable(False)
-    box.addItems(list(items))
-    box.setToolTip(tip)
-    return box
-
-
 class SettingsDialog(QDialog):
     """Edit ``config`` (a SegmenterConfig), the sidecar folder, the backbone weights file and the class list new
     images start with; :meth:`config`, :meth:`sidecar_folder`, :meth:`backbone_weights` and :meth:`class_names`
@@ -67,17 +83,8 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self._base = config
-        self.steps = _spin(1, 1000, "SGD steps per run (paper: 50)")
-        self.samples = _spin(1, 500, "Stochastic forward passes averaged into the mask (paper: 50)")
-        self.sigma = _double(0.0, 2.0, 0.05, 3, "Σ of the half-normal GDC offsets, in map sizes (paper: 0.2)")
-        self.lr = _double(0.0001, 1.0, 0.001, 4, "SGD learning rate (paper: 0.01)")
-        self.superpixels = _spin(10, 20000, "SLIC superpixels at the working resolution", 100)
-        self.context_conv = _combo(CONTEXT_CONVS, "The module's context branch (gdc: the paper's)")
-        self.class_weighting = _combo(WEIGHTINGS, "Loss weights per class: balanced (default), paper (Eq. 6 as "
-                                      "printed) or none")
-        self.max_side = _spin(64, 4096, "The network's working resolution: the longer side in pixels (the mask "
-                              "is brought back to full size)", 32)
-        self.device = _combo(DEVICES, "auto: CUDA when available. A change applies at the next start")
+        defaults, declared = SegmenterConfig(), engine_params()
+        self.engine = {name: _engine_widget(param, getattr(defaults, name)) for name, param in declared.items()}
         self.sidecar, sidecar_row = _path_row(
             sidecar_folder, "default: <image folder>/gdc-seg",
             "Where the scribbles, masks and class lists of a folder's images are saved, in a subfolder named after "
@@ -93,55 +100,43 @@ class SettingsDialog(QDialog):
         self.class_list.setTabChangesFocus(True)
         self.class_list.setFixedHeight(90)
         form = QFormLayout()
-        form.addRow("Steps", self.steps)
-        form.addRow("Samples", self.samples)
-        form.addRow("Σ (sigma)", self.sigma)
-        form.addRow("Learning rate", self.lr)
-        form.addRow("Superpixels", self.superpixels)
-        form.addRow("Context conv", self.context_conv)
-        form.addRow("Class weighting", self.class_weighting)
-        form.addRow("Working resolution", self.max_side)
-        form.addRow("Device", self.device)
+        for name, widget in self.engine.items():
+            form.addRow(declared[name].label, widget)
         form.addRow("Work folder", sidecar_row)
         form.addRow("Backbone weights", weights_row)
         form.addRow("Classes", self.class_list)
-        self.restore = QPushButton("Restore paper defaults")
+        self.restore = QPushButton("Restore defaults")
+        self.restore.setToolTip("Show gdc-seg's defaults: the paper's values where they measured best, measured "
+                                "choices elsewhere (docs/method.md)")
         self.restore.clicked.connect(lambda: self.show_config(SegmenterConfig()))
+        self.paper = QPushButton("Paper's settings")
+        self.paper.setToolTip("Show the paper's values where it gives them: its pipeline without refinement, Eq. 6 "
+                              "as printed, SLIC on the input, the full map every step, every sample at every pixel")
+        self.paper.clicked.connect(lambda: self.show_config(SegmenterConfig.paper()))
         self.error = QLabel()
         self.error.setStyleSheet("color: #c0392b;")
         self.error.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.addButton(self.restore, QDialogButtonBox.ButtonRole.ResetRole)
+        buttons.addButton(self.paper, QDialogButtonBox.ButtonRole.ResetRole)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(QLabel("Defaults are the paper's values; the working resolution, superpixels and device "
-                                "are this app's."))
+        layout.addWidget(QLabel("The defaults depart from the paper where measurements said so (docs/method.md); "
+                                "the device applies at the next start."))
         layout.addWidget(self.error)
         layout.addWidget(buttons)
         self.show_config(config)
 
     def show_config(self, config: SegmenterConfig) -> None:
-        self.steps.setValue(config.steps)
-        self.samples.setValue(config.samples)
-        self.sigma.setValue(config.sigma)
-        self.lr.setValue(config.lr)
-        self.superpixels.setValue(config.superpixels)
-        for box, value in ((self.context_conv, config.context_conv), (self.class_weighting, config.class_weighting),
-                           (self.device, config.device)):
-            if box.findText(value) < 0:
-                box.addItem(value)
-            box.setCurrentText(value)
-        self.max_side.setValue(config.max_side)
+        """Show ``config``'s engine settings in their widgets."""
+        for name, widget in self.engine.items():
+            _show(widget, getattr(config, name))
 
     def config(self) -> SegmenterConfig:
         """The settings shown, on top of the config the dialog started from (raises ValueError if invalid)."""
-        return self._base.replace(
-            steps=self.steps.value(), samples=self.samples.value(), sigma=round(self.sigma.value(), 6),
-            lr=round(self.lr.value(), 6), superpixels=self.superpixels.value(),
-            context_conv=self.context_conv.currentText(), class_weighting=self.class_weighting.currentText(),
-            max_side=self.max_side.value(), device=self.device.currentText())
+        return self._base.replace(**{name: _value(widget) for name, widget in self.engine.items()})
 
     def sidecar_folder(self) -> str:
         return self.sidecar.text().strip()

@@ -58,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
 
+    from gdc_core.cpu_runtime import tune_process
+
+    tune_process()  # before torch loads
     import torch
 
     from app.gui import create_application

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-import gdc_core  # noqa: F401  (before torch: its OpenMP wait policy only takes effect if set before torch loads)
+from gdc_core.cpu_runtime import tune_process
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "grabcut-dev"
@@ -120,6 +120,7 @@ def main() -> None:
     parser.add_argument("--quality", help="data folders to score both paths on, comma-separated")
     parser.add_argument("--case", help=argparse.SUPPRESS)  # internal: "<megapixels>:<path>"
     args = parser.parse_args()
+    malloc_tuned = tune_process()  # before torch loads
     import torch
 
     if args.threads:
@@ -132,7 +133,7 @@ def main() -> None:
 
     print(f"machine: {_machine()}; torch {torch.__version__}, {args.threads or torch.get_num_threads()} threads, "
           f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}, GOMP_SPINCOUNT={os.environ.get('GOMP_SPINCOUNT')}, "
-          f"malloc tuned: {gdc_core.cpu_runtime.MALLOC_TUNED}")
+          f"malloc tuned: {malloc_tuned}")
     rows = []
     for megapixels in args.sizes.split(","):
         for path in PATHS:

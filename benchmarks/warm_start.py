@@ -15,11 +15,10 @@ import argparse
 import time
 from pathlib import Path
 
-from gdc_core import Segmenter, SegmenterConfig  # first: its OpenMP wait policy must precede torch
-
 import cv2
 import numpy as np
-import torch
+
+from gdc_core.cpu_runtime import tune_process
 from gdc_core.evaluation import Scores, list_dataset
 from gdc_core.io import read_image, read_label_map
 from gdc_core.scribbles import NO_LABEL
@@ -50,6 +49,11 @@ def held_back_stroke(scribbles: np.ndarray) -> np.ndarray:
 
 
 def main() -> None:
+    tune_process()  # before torch loads
+    import torch
+
+    from gdc_core import Segmenter, SegmenterConfig
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--weights", help="ImageNet MobileNetV2 weights file")
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))

@@ -2,12 +2,12 @@
 
 Never imports Qt. The public entry point is :class:`Segmenter`. The public names are imported when first used
 (PEP 562), so ``import gdc_core`` (for ``__version__``, or ``gdc_core.cli``'s argument parser) does not load torch.
+Importing changes nothing in the process; a program tunes the CPU runtime where it starts
+(:func:`gdc_core.cpu_runtime.tune_process`).
 """
 from __future__ import annotations
 
 import importlib
-
-from . import cpu_runtime  # noqa: F401  (first: OpenMP and malloc settings, before torch loads)
 
 __version__ = "0.1.0"
 # public name -> the module of this package that owns it

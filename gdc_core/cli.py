@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from . import baselines, workfiles
-from .config import CLASS_WEIGHTINGS, DEVICES, REFINE_STAGES, SUPERPIXEL_RESOLUTIONS, SegmenterConfig
+from . import baselines, cpu_runtime, workfiles
+from .config import BASIC, EXPERT, Param, SegmenterConfig, params
 from .evaluation import HUMAN, DatasetError, MethodRunner, evaluate, list_dataset, summarise
 from .interaction import MAX_INTERACTIONS, PROTOCOLS, evaluate_interactive, format_interactive, summarise_interactive
 from .images import run_too_large, too_small
-from .io import (IMAGE_SUFFIXES, ImageReadError, fit_name, grey_to_uint8, overlay, pixel_limit, read_image,
+from .io import (IMAGE_SUFFIXES, ImageReadError, fit_name, grey_to_uint8, overlay, open_image, pixel_limit,
                  read_label_map, write_image, write_label_map)
 from .scribbles import ScribbleError, validate_scribbles
 from .simulate import STYLES
@@ -40,14 +40,6 @@ if TYPE_CHECKING:  # the torch-backed names: bound by import_engine() once the a
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 ONE_SHOT = "one-shot"
 METHODS = ("gdc", *baselines.BASELINES)
-# command-line option -> SegmenterConfig field, for the run options a user may set
-CONFIG_OPTIONS = {"conv": "context_conv", "steps": "steps", "samples": "samples", "sigma": "sigma",
-                  "class_weighting": "class_weighting", "refine": "refine", "max_side": "max_side",
-                  "pixels_per_step": "pixels_per_step", "pixel_block": "pixel_block", "settle_after": "settle_after",
-                  "grabcut_iterations": "grabcut_iterations", "grabcut_band": "grabcut_band",
-                  "slic_iterations": "slic_iterations", "superpixel_resolution": "superpixel_resolution",
-                  "literal": "literal", "device": "device", "seed": "seed",
-                  "min_reach": "min_reach", "reach_factor": "reach_factor", "far_weight": "far_weight"}
 
 
 class CliError(Exception):
@@ -58,53 +50,22 @@ class CliError(Exception):
 
 
 def _run_options() -> argparse.ArgumentParser:
-    """The options every subcommand shares (defaults: SegmenterConfig's)."""
+    """The options every subcommand shares: one per SegmenterConfig field offered on the command line (level BASIC or
+    EXPERT, with its declared help and default), then the engine's files and limits."""
     defaults = SegmenterConfig()
     parser = argparse.ArgumentParser(add_help=False)
     group = parser.add_argument_group("run options")
-    group.add_argument("--conv", metavar="KIND",
-                       help=f"context convolution: gdc, normal, dilated:<rate>, deformable, uniform "
-                            f"(default {defaults.context_conv})")
-    group.add_argument("--steps", type=int, help=f"training steps (default {defaults.steps})")
-    group.add_argument("--samples", type=int, help=f"Monte-Carlo samples (default {defaults.samples})")
-    group.add_argument("--sigma", type=float, help=f"GDC offset spread (default {defaults.sigma})")
-    group.add_argument("--class-weighting", choices=CLASS_WEIGHTINGS,
-                       help=f"loss class weights (default {defaults.class_weighting})")
-    group.add_argument("--refine", metavar="STAGES",
-                       help=f"what runs beside the paper's network: none (the paper's pipeline) or a '+'-joined subset "
-                            f"of {', '.join(REFINE_STAGES)} (default {defaults.refine})")
-    group.add_argument("--min-reach", type=float,
-                       help=f"an object's smallest reach from its strokes, as a fraction of the image's longer side "
-                            f"(default {defaults.min_reach})")
-    group.add_argument("--reach-factor", type=float,
-                       help=f"an object's reach as a multiple of half its strokes' bounding-box diagonal "
-                            f"(default {defaults.reach_factor})")
-    group.add_argument("--far-weight", type=float,
-                       help=f"training weight of the background out of every object's reach, as a fraction of a "
-                            f"class's (default {defaults.far_weight})")
-    group.add_argument("--max-side", type=int, help=f"working resolution in px (default {defaults.max_side})")
-    group.add_argument("--pixels-per-step", type=int,
-                       help=f"labelled pixels per training step, 0 = all (default {defaults.pixels_per_step})")
-    group.add_argument("--pixel-block", type=int,
-                       help=f"side of the square blocks of labelled pixels a training step draws, 1 = single pixels "
-                            f"(default {defaults.pixel_block})")
-    group.add_argument("--settle-after", type=int,
-                       help=f"passes over the whole map before pixels whose passes all agree stop sampling, 0 = never "
-                            f"(default {defaults.settle_after})")
-    group.add_argument("--grabcut-iterations", type=int,
-                       help=f"iterations of the grabcut refinement (default {defaults.grabcut_iterations})")
-    group.add_argument("--grabcut-band", type=int,
-                       help=f"GrabCut changes only pixels within this many pixels of the network's border, "
-                            f"0 = anywhere (default {defaults.grabcut_band})")
-    group.add_argument("--slic-iterations", type=int,
-                       help=f"SLIC k-means iterations at most (default {defaults.slic_iterations})")
-    group.add_argument("--superpixel-resolution", choices=SUPERPIXEL_RESOLUTIONS,
-                       help=f"where SLIC runs and the scribbles are expanded: the stem features' size or the network's "
-                            f"input (default {defaults.superpixel_resolution})")
-    group.add_argument("--literal", action="store_const", const=True,
-                       help="the paper-literal reference path: full-map loss, one full pass per sample")
-    group.add_argument("--device", choices=DEVICES, help=f"compute device (default {defaults.device})")
-    group.add_argument("--seed", type=int, help=f"random seed (default {defaults.seed})")
+    for name, param in config_options().items():
+        default = getattr(defaults, name)
+        option = option_name(name, param)
+        if isinstance(default, bool):
+            group.add_argument(f"--{option}", dest=name, action="store_const", const=True,
+                               help=param.described(default))
+        elif param.choices and param.parse is None:
+            group.add_argument(f"--{option}", dest=name, choices=param.choices, help=param.described(default))
+        else:
+            group.add_argument(f"--{option}", dest=name, type=type(default), metavar=option.upper(),
+                               help=param.described(default))
     group.add_argument("--backbone-weights", metavar="PATH",
                        help=f"ImageNet MobileNetV2 weights file (default: ${WEIGHTS_ENV}, then torchvision's cache)")
     group.add_argument("--require-pretrained", action="store_true",
@@ -162,10 +123,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def config_options() -> dict[str, Param]:
+    """The SegmenterConfig fields offered on the command line, by field name."""
+    return {name: param for name, param in params().items() if param.level in (BASIC, EXPERT)}
+
+
+def option_name(name: str, param: Param) -> str:
+    """The command-line option (without ``--``) of the SegmenterConfig field ``name``: ``steps``, ``conv``, ..."""
+    return (param.option or name).replace("_", "-")
+
+
 def config_from_args(args: argparse.Namespace) -> SegmenterConfig:
     """SegmenterConfig defaults overridden by the run options given; invalid values raise :class:`CliError`."""
-    given = {field: getattr(args, option) for option, field in CONFIG_OPTIONS.items()
-             if getattr(args, option) is not None}
+    given = {name: getattr(args, name) for name in config_options() if getattr(args, name) is not None}
     try:
         return SegmenterConfig().replace(**given)
     except ValueError as exc:
@@ -241,8 +211,12 @@ def max_pixels(args: argparse.Namespace) -> int:
 
 
 def load_inputs(image_path: Path, scribbles_path: Path, limit: int | None = None,
-                config: SegmenterConfig | None = None) -> tuple[np.ndarray, np.ndarray]:
+                config: SegmenterConfig | None = None, warn: Callable[[str], None] | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
     """Read an image ((H, W) or (H, W, 3) uint8) and its scribbles ((H, W) uint8) and check they fit together.
+
+    A JPEG above the pixel limit is decoded reduced (:func:`gdc_core.io.open_image`; ``warn`` is told), and its
+    scribbles must then be at the reduced size.
 
     Raises :class:`CliError` naming the file: missing or unreadable, above the pixel ``limit`` (default:
     :func:`io.pixel_limit`'s) alone or, run with ``config`` (default: the defaults), with its classes; another size,
@@ -251,10 +225,13 @@ def load_inputs(image_path: Path, scribbles_path: Path, limit: int | None = None
     config = config or SegmenterConfig()
     try:
         limit = pixel_limit(limit)
-        image = read_image(image_path, limit)
+        decoded = open_image(image_path, limit)
         scribbles = read_label_map(scribbles_path, limit)
     except (ImageReadError, ValueError) as exc:
         raise CliError(str(exc)) from None
+    image = decoded.pixels
+    if decoded.reduced and warn is not None:
+        warn(decoded.note(image_path))
     small = too_small(image.shape[1], image.shape[0])
     if small is not None:
         raise CliError(f"{image_path}: {small}")
@@ -355,8 +332,8 @@ def cmd_segment(args: argparse.Namespace) -> int:
     """Segment one image; prints one summary line to stdout."""
     config = config_from_args(args)
     check_outputs((args.out, args.overlay, args.uncertainty), (args.image, args.scribbles))
-    image, scribbles = load_inputs(args.image, args.scribbles, max_pixels(args), config)
     warn = Warnings()
+    image, scribbles = load_inputs(args.image, args.scribbles, max_pixels(args), config, warn)
     segmenter = make_segmenter(args, config, warn)
     try:
         segmenter.set_image(image)
@@ -382,7 +359,7 @@ def _stage_text(name: str) -> Callable[[Progress], str]:
 def _batch_one(segmenter: Segmenter, image_path: Path, scribbles_path: Path, args: argparse.Namespace,
                bar: ProgressBar, done: int, warn: Warnings) -> SegmentationResult:
     """Segment one batch image and write its outputs (CliError on bad input)."""
-    image, scribbles = load_inputs(image_path, scribbles_path, args.pixel_limit, segmenter.config)
+    image, scribbles = load_inputs(image_path, scribbles_path, args.pixel_limit, segmenter.config, warn)
     segmenter.set_image(image)
     text = _stage_text(image_path.name)
     result = segmenter.run(scribbles, on_progress=lambda progress: bar.draw(done, text(progress)))
@@ -465,12 +442,10 @@ def format_table(report: dict) -> str:
             + (f" (seed {drawn['seed']})" if drawn["style"] != HUMAN else "")
             + (", two-class" if drawn["two_class"] else "") + (f", every {drawn['every']}th image" if drawn["every"] > 1 else ""))
     if config["method"] == "gdc":
-        head += (f" (conv {config['context_conv']}), steps {config['steps']}, samples {config['samples']}, "
-                 f"pixels per step {config['pixels_per_step']} in {config['pixel_block']}-px blocks, "
-                 f"superpixels at the {config['superpixel_resolution']} size, settle after {config['settle_after']}, "
-                 f"literal {config['literal']}, grabcut iterations {config['grabcut_iterations']} "
-                 f"band {config['grabcut_band']}, "
-                 f"max side {config['max_side']}, refine {config['refine']}, seed {config['seed']}\n"
+        options = [f"--{option_name(name, param)}" + ("" if value is True else f" {value}")
+                   for name, param in config_options().items() if name != "device"
+                   for value in [config[name]] if value is not False]
+        head += (f"\noptions: {' '.join(options)}\n"
                  f"backbone: {config['backbone']} ({'ImageNet' if config['pretrained'] else 'UNTRAINED'})")
     per_class = ", ".join(f"{c}: {100 * v:.1f}" for c, v in report["per_class_iou"].items())
     seconds = report["seconds_per_image"]
@@ -562,4 +537,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    cpu_runtime.tune_process()  # before main() loads torch
     sys.exit(main())

@@ -10,6 +10,7 @@ import os
 import tempfile
 import warnings
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -62,10 +63,37 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or "malformed"
 
 
+# Scales (1/n of each side) a JPEG decoder can produce directly from the compressed data, without decoding the
+# full size first: an image above the pixel limit is opened at the largest of them under the limit.
+JPEG_REDUCTIONS = (2, 4, 8)
+# A progressive JPEG is decoded from a buffer of all its DCT coefficients at full size (2 bytes per sample: 3 bytes
+# a pixel with 4:2:0 chroma, 6 without subsampling; a 48 MP one measured 110 MB over a baseline one), whatever the
+# output scale. So it is reduced only up to this many times the pixel limit (<= 1.2 GB of coefficients at 50 MP).
+PROGRESSIVE_REDUCED_MAX = 4
+
+
+def _ceil_div(value: int, by: int) -> int:
+    return -(-value // by)
+
+
+def reduction_for(width: int, height: int, limit: int, reducible: bool) -> int | None:
+    """The n (1, or one of :data:`JPEG_REDUCTIONS` when ``reducible``) by which a ``width`` x ``height`` image's
+    sides are divided (rounded up) to fit under ``limit`` pixels: 1 when it fits as it is, the smallest n that
+    fits otherwise, None when none does."""
+    if width * height <= limit:
+        return 1
+    for reduction in JPEG_REDUCTIONS if reducible else ():
+        if _ceil_div(width, reduction) * _ceil_div(height, reduction) <= limit:
+            return reduction
+    return None
+
+
 @contextmanager
-def _open_checked(path: Path, limit: int, what: str) -> Iterator[Image.Image]:
-    """Open ``path`` lazily, refuse it from its header size above ``limit`` pixels, and turn every decoder failure
-    into :class:`ImageReadError` (one line naming the file and the reason, no decoder class names)."""
+def _open_checked(path: Path, limit: int, what: str, reduce: bool = False
+                  ) -> Iterator[tuple[Image.Image, tuple[int, int]]]:
+    """Yield the loaded image of ``path`` and the (H, W) size its header declares. Open it lazily, refuse it from its header size above ``limit`` pixels (with ``reduce``, a JPEG above it
+    is decoded at the reduced size :func:`reduction_for` gives instead, if there is one), and turn every decoder
+    failure into :class:`ImageReadError` (one line naming the file and the reason, no decoder class names)."""
     if not path.is_file():
         raise ImageReadError(f"{path}: no such file")
     if Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS < limit:
@@ -74,17 +102,29 @@ def _open_checked(path: Path, limit: int, what: str) -> Iterator[Image.Image]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # decoder chatter (bomb warnings: our limit is checked instead)
             with Image.open(path) as opened:
-                reason = too_large(*opened.size, limit)
-                if reason is not None:
+                width, height = opened.size
+                jpeg = reduce and opened.format == "JPEG"
+                progressive = jpeg and bool(opened.info.get("progressive") or opened.info.get("progression"))
+                reducible = jpeg and not (progressive and width * height > PROGRESSIVE_REDUCED_MAX * limit)
+                reduction = reduction_for(width, height, limit, reducible)
+                if reduction is None:
+                    reason = too_large(width, height, limit)
+                    if reducible:
+                        reason += f" even at 1/{JPEG_REDUCTIONS[-1]} of its size"
+                    elif progressive:
+                        reason += (f"; a progressive JPEG opens reduced only up to {PROGRESSIVE_REDUCED_MAX} times "
+                                   f"the limit")
                     raise ImageReadError(f"{path}: {reason}")
                 size = path.stat().st_size
-                if opened.format == "JPEG" and opened.width * opened.height > JPEG_PIXELS_PER_BYTE * size:
-                    raise ImageReadError(f"{path}: not a readable {what} (declares {opened.width}x{opened.height} "
+                if opened.format == "JPEG" and width * height > JPEG_PIXELS_PER_BYTE * size:
+                    raise ImageReadError(f"{path}: not a readable {what} (declares {width}x{height} "
                                          f"pixels in only {size} bytes: damaged, or a decompression bomb)")
                 if min(opened.size) < 1:
-                    raise ImageReadError(f"{path}: the {what} declares no pixels ({opened.width}x{opened.height})")
+                    raise ImageReadError(f"{path}: the {what} declares no pixels ({width}x{height})")
+                if reduction > 1:
+                    opened.draft(opened.mode, (width // reduction, height // reduction))
                 opened.load()
-                yield opened
+                yield opened, (height, width)
     except ImageReadError:
         raise
     except Image.DecompressionBombError:
@@ -116,32 +156,68 @@ def voc_palette() -> np.ndarray:
     return palette
 
 
-def read_image(path: str | os.PathLike, max_pixels: int | None = None) -> np.ndarray:
-    """Read an image file as (H, W) uint8 grey or (H, W, 3) uint8 RGB (alpha and palettes resolved).
+@dataclass(frozen=True)
+class DecodedImage:
+    """An image as :func:`open_image` decoded it: ``pixels`` (h, w) uint8 grey or (h, w, 3) uint8 RGB, and
+    ``full_size`` (H, W), the size its file declares (larger than the pixels' when it was decoded reduced)."""
 
-    16-bit greys are scaled to 8 bits. Images larger than :func:`pixel_limit` (``max_pixels``) are refused from
-    their header, before decoding. Raises :class:`ImageReadError` naming the file and the problem.
+    pixels: np.ndarray
+    full_size: tuple[int, int]
+
+    @property
+    def reduced(self) -> bool:
+        """True when the pixels are fewer than the file's (a reduced decode)."""
+        return self.pixels.shape[:2] != self.full_size
+
+    def note(self, path: str | os.PathLike) -> str | None:
+        """One line telling the user a reduced decode happened (None when it did not)."""
+        if not self.reduced:
+            return None
+        (height, width), (full_height, full_width) = self.pixels.shape[:2], self.full_size
+        return (f"{path}: opened at 1/{round(full_width / width)} size ({width}x{height} of {full_width}x"
+                f"{full_height}, above the pixel limit); scribbles and masks are at that size (raise the limit with "
+                f"{MAX_PIXELS_ENV} or --max-pixels for full size)")
+
+
+def open_image(path: str | os.PathLike, max_pixels: int | None = None, reduce: bool = True) -> DecodedImage:
+    """Read an image file as :class:`DecodedImage` (alpha and palettes resolved, 16-bit greys scaled to 8 bits).
+
+    Images larger than :func:`pixel_limit` (``max_pixels``) are refused from their header, before decoding, except
+    that with ``reduce`` a JPEG is decoded directly at 1/2, 1/4 or 1/8 of its size (the largest under the limit;
+    :func:`reduction_for`; a progressive one only up to :data:`PROGRESSIVE_REDUCED_MAX` times the limit). Raises :class:`ImageReadError` naming the file and the problem.
     """
     path = Path(path)
     try:
         limit = pixel_limit(max_pixels)
     except ValueError as exc:
         raise ImageReadError(f"{path}: {exc}") from None
-    with _open_checked(path, limit, "image") as image:
+    with _open_checked(path, limit, "image", reduce) as (image, full_size):
         try:
-            if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-                array = np.asarray(image, dtype=np.float32)
-                top = 65535.0 if array.max() > 255 else 255.0
-                return np.clip(array / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
-            if image.mode == "L":
-                return np.asarray(image, dtype=np.uint8).copy()
-            if image.mode in ("LA",):
-                return np.asarray(image.convert("L"), dtype=np.uint8).copy()
-            return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
+            pixels = _pixels(image)
         except MemoryError:
             raise ImageReadError(f"{path}: not enough memory to convert this image") from None
         except (OSError, ValueError) as exc:
             raise ImageReadError(f"{path}: cannot convert its pixels ({image.mode}: {_one_line(exc)})") from None
+    return DecodedImage(pixels, full_size)
+
+
+def _pixels(image: Image.Image) -> np.ndarray:
+    """A decoded Pillow image as (H, W) uint8 grey or (H, W, 3) uint8 RGB."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        array = np.asarray(image, dtype=np.float32)
+        top = 65535.0 if array.max() > 255 else 255.0
+        return np.clip(array / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    if image.mode == "L":
+        return np.asarray(image, dtype=np.uint8).copy()
+    if image.mode in ("LA",):
+        return np.asarray(image.convert("L"), dtype=np.uint8).copy()
+    return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
+
+
+def read_image(path: str | os.PathLike, max_pixels: int | None = None) -> np.ndarray:
+    """Read an image file at its full size as (H, W) uint8 grey or (H, W, 3) uint8 RGB (:func:`open_image` without
+    reduced decoding: images above the pixel limit are refused)."""
+    return open_image(path, max_pixels, reduce=False).pixels
 
 
 def read_label_map(path: str | os.PathLike, max_pixels: int | None = None) -> np.ndarray:
@@ -152,7 +228,7 @@ def read_label_map(path: str | os.PathLike, max_pixels: int | None = None) -> np
         limit = pixel_limit(max_pixels)
     except ValueError as exc:
         raise ImageReadError(f"{path}: {exc}") from None
-    with _open_checked(path, limit, "label map") as image:
+    with _open_checked(path, limit, "label map") as (image, _):
         if image.mode not in ("P", "L"):
             raise ImageReadError(f"{path}: a label map must be an 8-bit palette or grey PNG (found mode {image.mode})")
         return np.asarray(image, dtype=np.uint8).copy()

@@ -15,15 +15,12 @@ wrong where a superpixel crosses an edge. Three stages, each optional (``Segment
 
 ``snap``: marker-controlled watershed in the border band: every class keeps the pixels deeper than
     :data:`SNAP_MARGIN` inside its regions (and its strokes), and the band between them goes to the class whose
-    marker the image's gradient reaches first, so borders settle on edges. What GrabCut's colour models cannot
-    separate (grey scans) the gradient often can: acdc-dev (10 images, the network's probabilities cached) 72.3 ->
-    76.5 mIoU at 6 px, grabcut-dev 94.1 -> 94.1, voc-dev 83.6 -> 83.4, davis-dev around 89.7 -> 89.7; 12 px gave
-    acdc-dev 78.4 but grabcut-dev 93.4. The seeded clean-up runs again after it.
+    marker the image's gradient reaches first, so borders settle on edges: what GrabCut's colour models cannot
+    separate (grey scans) the gradient often can (docs/method.md). The seeded clean-up runs again after it.
 
 With ``grabcut+seeded`` the seeded clean-up runs before GrabCut too, so that GrabCut's
 colour models are learnt from regions anchored to the strokes rather than from the network's stray specks, and
-again after it. Measured (mIoU, grabcut-dev / voc-dev / acdc-dev; 5 GrabCut iterations, an earlier engine):
-clean-up after GrabCut only 91.5 / 73.4 / 78.6; before and after 92.3 / 81.7 / 79.0.
+again after it (docs/method.md).
 
 Both run at a bounded resolution; the decision is brought back to full size where it differs from the network's.
 """

@@ -2,7 +2,8 @@
 needing them skip without them).
 
 Hermetic by construction: before any test module is imported (so before Qt or torch read the environment), HOME,
-the XDG folders, TORCH_HOME and ``GDC_SEG_BACKBONE_WEIGHTS`` are pointed away from the user's own; then every test
+the XDG folders, TORCH_HOME and ``GDC_SEG_BACKBONE_WEIGHTS`` are pointed away from the user's own (and the CPU
+runtime is tuned as ``gdc-seg`` tunes it where it starts); then every test
 gets a fresh home of its own (``private_home``), with QSettings and QStandardPaths in it when
 Qt is loaded. Whatever the user's home holds (saved work in ``~/Documents/gdc-seg``, settings in
 ``~/.config/gdc-seg``, weights in the torch hub cache), the tests neither see it nor write to it.
@@ -16,6 +17,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
+
+from gdc_core.cpu_runtime import tune_process
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 STEM_WEIGHTS = SHARED / "weights" / "mobilenet_v2_imagenet_stem.pt"
@@ -42,6 +45,7 @@ SESSION_HOME = Path(tempfile.mkdtemp(prefix="gdc-seg-tests-home-"))
 point_home_at(SESSION_HOME, os.environ.__setitem__)
 for _name in USER_VARIABLES:
     os.environ.pop(_name, None)
+tune_process()  # the test session is a process that runs the engine: OpenMP and malloc as gdc-seg sets them
 
 
 def pytest_unconfigure(config) -> None:

@@ -4,7 +4,7 @@
         xvfb-run -a -s "-screen 0 1400x900x24" python docs/screenshots/take_screenshots.py
 
 Writes empty.png, scribbles.png, running.png (a run in progress with its first preview), mask.png and
-uncertainty.png (the paper's settings: 50 steps, 50 samples), then folder.png: a folder of four pictures made from
+uncertainty.png (the default settings: 50 steps, 50 samples), then folder.png: a folder of four pictures made from
 the sample (README's walkthrough) with the first one segmented, accepted and autosaved. Settings and the folder
 live in a temporary place: the user's own are neither read nor changed.
 """

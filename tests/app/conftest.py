@@ -18,12 +18,14 @@ from PySide6.QtCore import QThread
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.main_window import MainWindow
+from app.none_refcount import make_none_immortal
 from gdc_core import Segmenter, SegmenterConfig
 from qt_helpers import make_image, shown_window
 
 # the machines running these tests are shared: torch's default thread pool then oversubscribes the cores and a
 # tiny run takes seconds instead of tens of milliseconds
 torch.set_num_threads(1)
+make_none_immortal()  # the test session is a GUI process: PySide6's void calls must not exhaust None's count
 
 
 @pytest.fixture(autouse=True)

@@ -177,3 +177,29 @@ def test_r_refuses_a_run_above_the_memory_limit_and_says_so(qtbot, window, monke
     monkeypatch.setenv(MAX_PIXELS_ENV, str((needed - fixed) // 43 + 1))
     qtbot.keyClick(window.canvas, Qt.Key.Key_R)
     qtbot.waitUntil(lambda: window.document.prediction is not None, timeout=20_000)
+
+
+def test_a_jpeg_above_the_limit_opens_reduced_and_saves_at_that_size(qtbot, segmenter, tmp_path, monkeypatch,
+                                                                    message_boxes):
+    """Ctrl+O on a JPEG over the pixel limit: it opens at 1/2 size, the status bar says so, and painting and saving
+    work on the decoded size."""
+    picture = np.zeros((200, 300, 3), np.uint8)
+    picture[:, 150:] = (230, 200, 40)
+    path = tmp_path / "big.jpg"
+    Image.fromarray(picture).save(path, "JPEG")
+    monkeypatch.setenv(MAX_PIXELS_ENV, "20000")  # 300x200 = 60,000 pixels; 1/2 size is 15,000
+    window = shown_window(qtbot, segmenter)
+    choose_in_dialog(monkeypatch, path)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)
+    assert not message_boxes.shown, message_boxes.texts()
+    assert window.document.path == path and window.document.shape == (100, 150)
+    assert window.document.full_size == (200, 300)
+    message = window.statusBar().currentMessage()
+    assert "at 1/2 size" in message and "150 x 100 pixels of 300 x 200" in message
+    paint_two_classes(qtbot, window)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    saved = list((tmp_path / "gdc-seg").glob("*scribbles*.png"))
+    assert saved, list(tmp_path.rglob("*"))
+    with Image.open(saved[0]) as scribbles:
+        assert scribbles.size == (150, 100)
+    window.controller.cancel()

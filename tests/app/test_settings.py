@@ -1,43 +1,77 @@
-"""Settings kept between sessions in a temporary QSettings: engine settings (paper defaults, a way back to them),
-the work folder, window layout and the last folder."""
+"""Settings kept between sessions in a temporary QSettings: engine settings (generated from the config's
+declarations, with buttons back to the defaults and to the paper's settings), the work folder, window layout and the
+last folder."""
 from __future__ import annotations
 
 from PIL import Image
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 
 from app.main_window import MainWindow
-from app.settings import AppSettings
+from app.settings import AppSettings, engine_params
 from app.settings_dialog import SettingsDialog
 from gdc_core import SegmenterConfig
 from qt_helpers import TINY, make_image
 
-PAPER = SegmenterConfig()
+DEFAULTS = SegmenterConfig()
+# a valid value other than the default for every engine setting
+CHANGED = DEFAULTS.replace(steps=20, samples=10, lr=0.02, sigma=0.3, context_conv="dilated:6", pixels_per_step=512,
+                           settle_after=5, class_weighting="none", superpixels=500, superpixel_resolution="input",
+                           max_side=512, refine="grabcut+seeded", device="cpu")
 
 
-def test_engine_settings_persist_and_restore_to_paper_defaults(qtbot):
-    dialog = SettingsDialog(PAPER)
+def test_the_dialog_offers_every_engine_setting_and_the_storage_keeps_it(qtbot):
+    assert {name for name in engine_params() if getattr(CHANGED, name) == getattr(DEFAULTS, name)} == set()
+    dialog = SettingsDialog(DEFAULTS)
     qtbot.addWidget(dialog)
-    dialog.steps.setValue(20)
-    dialog.samples.setValue(10)
-    dialog.sigma.setValue(0.3)
-    dialog.lr.setValue(0.02)
-    dialog.superpixels.setValue(500)
-    dialog.context_conv.setCurrentText("normal")
-    dialog.class_weighting.setCurrentText("paper")
-    dialog.max_side.setValue(512)
-    dialog.device.setCurrentText("cpu")
+    assert set(dialog.engine) == set(engine_params())
+    dialog.show_config(CHANGED)
     chosen = dialog.config()
+    assert chosen == CHANGED
     AppSettings().save_engine_config(chosen)
+    assert AppSettings().engine_config() == CHANGED  # a fresh object reads the stored values back
 
-    restored = AppSettings().engine_config()  # a fresh object reads the stored values back
-    assert (restored.steps, restored.samples, restored.sigma, restored.lr, restored.superpixels,
-            restored.context_conv, restored.class_weighting, restored.max_side, restored.device) == \
-        (20, 10, 0.3, 0.02, 500, "normal", "paper", 512, "cpu")
 
-    dialog.restore.click()
-    assert dialog.config() == PAPER
+def test_typed_settings_persist_and_restore_defaults_brings_the_defaults_back(qtbot):
+    dialog = SettingsDialog(DEFAULTS)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    for name, text in (("steps", "20"), ("sigma", "0.3")):
+        box = dialog.engine[name]
+        box.selectAll()
+        qtbot.keyClicks(box, text)
+    refine = dialog.engine["refine"]  # editable: any '+'-joined subset of the stages
+    refine.lineEdit().selectAll()
+    qtbot.keyClicks(refine.lineEdit(), "seeded+grabcut")
+    dialog.engine["device"].setCurrentText("cpu")
     AppSettings().save_engine_config(dialog.config())
-    assert AppSettings().engine_config() == PAPER
+    assert AppSettings().engine_config() == DEFAULTS.replace(steps=20, sigma=0.3, refine="seeded+grabcut",
+                                                             device="cpu")
+
+    qtbot.mouseClick(dialog.restore, Qt.MouseButton.LeftButton)
+    assert dialog.config() == DEFAULTS
+    AppSettings().save_engine_config(dialog.config())
+    assert AppSettings().engine_config() == DEFAULTS
+
+
+def test_papers_settings_button_shows_the_papers_pipeline(qtbot):
+    dialog = SettingsDialog(DEFAULTS)
+    qtbot.addWidget(dialog)
+    qtbot.mouseClick(dialog.paper, Qt.MouseButton.LeftButton)
+    assert (dialog.engine["refine"].currentText(), dialog.engine["class_weighting"].currentText(),
+            dialog.engine["pixels_per_step"].value()) == ("none", "paper", 0)
+    paper = dialog.config()
+    assert paper == SegmenterConfig.paper()
+    AppSettings().save_engine_config(paper)
+    assert AppSettings().engine_config() == paper
+    qtbot.mouseClick(dialog.restore, Qt.MouseButton.LeftButton)
+    assert dialog.config() == DEFAULTS
+
+
+def test_every_departure_from_the_paper_is_shown_in_the_dialog():
+    """The paper's-settings button changes nothing the dialog does not show."""
+    departures = {name for name, param in SegmenterConfig.__dataclass_fields__.items()
+                  if getattr(SegmenterConfig.paper(), name) != getattr(DEFAULTS, name)}
+    assert departures and departures <= set(engine_params())
 
 
 def test_garbled_stored_values_fall_back_to_defaults():
@@ -47,14 +81,13 @@ def test_garbled_stored_values_fall_back_to_defaults():
     store.setValue("engine/samples", 7)
     store.sync()
     config = AppSettings().engine_config()
-    assert config.steps == PAPER.steps and config.sigma == PAPER.sigma and config.samples == 7
+    assert config.steps == DEFAULTS.steps and config.sigma == DEFAULTS.sigma and config.samples == 7
 
 
 def test_an_invalid_value_is_refused_by_the_dialog(qtbot):
-    dialog = SettingsDialog(PAPER)
+    dialog = SettingsDialog(DEFAULTS)
     qtbot.addWidget(dialog)
-    dialog.context_conv.addItem("dilated:0")
-    dialog.context_conv.setCurrentText("dilated:0")
+    dialog.engine["context_conv"].setCurrentText("dilated:0")
     dialog.accept()
     assert dialog.result() == 0 and "dilated" in dialog.error.text()
 
@@ -93,8 +126,8 @@ def test_settings_menu_applies_and_keeps_the_dialog_result(qtbot, segmenter, mon
     qtbot.addWidget(window)
 
     def exec_(dialog):
-        dialog.steps.setValue(7)
-        dialog.device.setCurrentText("cpu")
+        dialog.engine["steps"].setValue(7)
+        dialog.engine["device"].setCurrentText("cpu")
         return 1
 
     monkeypatch.setattr(SettingsDialog, "exec", exec_)

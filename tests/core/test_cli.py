@@ -11,7 +11,7 @@ from PIL import Image
 
 import gdc_core.backbone
 from gdc_core.backbone import WEIGHTS_ENV
-from gdc_core.cli import main
+from gdc_core.cli import build_parser, config_from_args, main
 from gdc_core.segmenter import Segmenter
 
 TINY = ["--steps", "3", "--samples", "2", "--pixels-per-step", "64", "--device", "cpu"]
@@ -278,6 +278,16 @@ def test_eval_table_and_limit(tmp_path, capsys):
     assert "images: 2 scored, 0 failed" in out
     for label in ("mIoU", "pixel accuracy", "mean fg IoU", "seconds per image", "mean stage times"):
         assert label in out
+
+
+def test_eval_table_names_the_options_that_reproduce_the_run(tmp_path, capsys):
+    given = [*TINY, "--conv", "dilated:3", "--refine", "none", "--literal", "--seed", "5"]
+    assert main(["eval", str(eval_folder(tmp_path)), "--limit", "1", *given]) == 0
+    options = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("options: "))
+    argv = ["segment", "x.png", "--scribbles", "s.png", "--out", "o.png", *options.split()[1:], "--device", "cpu"]
+    assert config_from_args(build_parser().parse_args(argv)) == \
+        config_from_args(build_parser().parse_args(["segment", "x.png", "--scribbles", "s.png", "--out", "o.png",
+                                                    *given]))
 
 
 def test_eval_bad_folder_and_limit_are_exit_2(tmp_path, capsys):

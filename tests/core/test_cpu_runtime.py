@@ -1,4 +1,4 @@
-"""Process settings applied when gdc_core is imported (gdc_core.cpu_runtime), checked in fresh interpreters.
+"""Process settings applied by gdc_core.cpu_runtime.tune_process, checked in fresh interpreters.
 
 Their speed effect is measured by benchmarks/speed.py, not here."""
 import os
@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-REPORT = "import os, gdc_core; print(os.environ['OMP_WAIT_POLICY'], gdc_core.cpu_runtime.MALLOC_TUNED)"
+REPORT = "import os, gdc_core.cpu_runtime as r; tuned = r.tune_process(); print(os.environ['OMP_WAIT_POLICY'], tuned)"
 
 
 def _report(**env: str) -> list[str]:
