@@ -69,11 +69,11 @@ def plot(table: dict, folders: list[str], path: Path) -> None:
     for row, protocol in enumerate(PROTOCOLS):
         for col, folder in enumerate(folders):
             axis = axes[row][col]
-            for method in METHODS:
+            for index, method in enumerate(METHODS):
                 cell = table.get((method, folder, protocol))
                 if cell and cell.get("iou_at"):
                     ious = [100 * v for v in cell["iou_at"]]
-                    axis.plot(range(1, len(ious) + 1), ious, marker=".", label=method,
+                    axis.plot(range(1, len(ious) + 1), ious, marker=".", label=method, color=f"C{index}",
                               linestyle="--" if method == "fresh" else "-")
             for threshold in NOC_THRESHOLDS:
                 axis.axhline(100 * threshold, color="grey", linewidth=0.6, linestyle=":")
