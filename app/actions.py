@@ -52,6 +52,8 @@ SPECS: dict[str, tuple[str, tuple[str, ...], str, bool]] = {
     "zoom_out": ("Zoom &out", ("Ctrl+-",), "Zoom out", False),
     "overlay": ("Show &mask overlay", ("V",), "Show or hide the mask overlay", True),
     "uncertainty": ("Show &uncertainty", ("U",), "Show where the samples disagree: scribble there next", True),
+    "next_hint": ("Show &next correction", ("N",),
+                  "Mark the spot where a correcting stroke pays most: the middle of the largest unsure area", False),
     "scribbles": ("Show &scribbles", ("Shift+V",), "Show or hide the scribbles", True),
     "shortcuts": ("&Keyboard shortcuts", ("F1",), "List the keyboard shortcuts", False),
 }
@@ -70,7 +72,7 @@ MENUS = {
     "&Edit": ["undo", "redo", None, "clear_scribbles"],
     "&Tools": ["brush", "eraser", "shrink", "grow", None, "edit_mask", None, "classes"],
     "&Segment": ["segment", "auto", "cancel", None, "accept"],
-    "&View": ["fit", "zoom_in", "zoom_out", None, "overlay", "uncertainty", "scribbles"],
+    "&View": ["fit", "zoom_in", "zoom_out", None, "overlay", "uncertainty", "next_hint", "scribbles"],
     "&Help": ["shortcuts"],
 }
 # the toolbar's entries: action names, None for a separator, (label, widget name) for a labelled widget
@@ -113,6 +115,7 @@ class WindowActions:
     zoom_out: QAction
     overlay: QAction
     uncertainty: QAction
+    next_hint: QAction
     scribbles: QAction
     shortcuts: QAction
     classes: list[QAction]

@@ -14,6 +14,7 @@ from .annotation_session import CANCEL, DISCARD, MESSAGE_MS, SAVE, AnnotationSes
 from .canvas import BRUSH, ERASER, MAX_BRUSH, MIN_BRUSH, ImageCanvas
 from .document import MASK, SCRIBBLES, AnnotationDocument
 from .file_list import FileListPanel
+from .next_hint import NextHint
 from .palette import PalettePanel
 from .resources import SAMPLE_SCRIBBLES, resource_path
 from .run_status import RunStatus
@@ -48,6 +49,7 @@ class MainWindow(QMainWindow):
         self.opacity_slider.setToolTip("Opacity of the mask overlay")
         self.run_status = RunStatus(self.statusBar(), segmenter.device.type, segmenter.stem.warning)
         self.run_status.cancel_button.setDefaultAction(self.actions.cancel)
+        self.next_hint = NextHint(self.canvas, self.statusBar())
         self._build_menus_and_toolbar()
         self._add_dock("Classes", "classes", self.palette_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.images_dock = self._add_dock("Images", "images", self.file_list, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -133,6 +135,7 @@ class MainWindow(QMainWindow):
         a.zoom_out.triggered.connect(lambda: canvas.zoom_by(0.8))
         a.overlay.toggled.connect(canvas.set_overlay_visible)
         a.uncertainty.toggled.connect(canvas.set_uncertainty_visible)
+        a.next_hint.triggered.connect(lambda: self.next_hint.show(session.document))
         a.scribbles.toggled.connect(canvas.set_scribbles_visible)
         a.shortcuts.triggered.connect(self.show_shortcuts)
         for row, action in enumerate(a.classes):

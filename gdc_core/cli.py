@@ -2,7 +2,7 @@
 
     gdc-seg segment IMAGE --scribbles SCRIB.png --out MASK.png [--overlay OUT.png] [--uncertainty OUT.png]
     gdc-seg batch IMAGES_DIR [--scribbles DIR] --out DIR [--overlay DIR] [--uncertainty DIR]
-    gdc-seg eval DATA_DIR [--method gdc|grabcut|watershed|random_walker] [--limit N] [--json]
+    gdc-seg eval DATA_DIR [--method gdc|grabcut|watershed|random_walker] [--protocol clicks|strokes] [--json]
 
 All three take the run options (``--conv``, ``--steps``, ... ``--backbone-weights``, ``--require-pretrained``).
 Exit status: 0 success; 1 some images of a batch failed (or none could be scored by eval); 2 bad input or
@@ -24,11 +24,12 @@ import numpy as np
 
 from . import baselines, cpu_runtime, workfiles
 from .config import BASIC, EXPERT, Param, SegmenterConfig, params
-from .evaluation import HUMAN, DatasetError, Sample, Scores, list_dataset, read_sample
+from .evaluation import HUMAN, DatasetError, MethodRunner, evaluate, list_dataset, summarise
+from .interaction import MAX_INTERACTIONS, PROTOCOLS, evaluate_interactive, format_interactive, summarise_interactive
 from .images import run_too_large, too_small
 from .io import (IMAGE_SUFFIXES, ImageReadError, fit_name, grey_to_uint8, overlay, open_image, pixel_limit,
                  read_label_map, write_image, write_label_map)
-from .scribbles import NO_LABEL, ScribbleError, validate_scribbles
+from .scribbles import ScribbleError, validate_scribbles
 from .simulate import STYLES
 from .weights import WEIGHTS_ENV
 
@@ -37,6 +38,7 @@ if TYPE_CHECKING:  # the torch-backed names: bound by import_engine() once the a
     from .segmenter import STAGES, Progress, SegmentationResult, Segmenter, resolve_device
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+ONE_SHOT = "one-shot"
 METHODS = ("gdc", *baselines.BASELINES)
 
 
@@ -109,6 +111,15 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--every", type=int, default=1, help="only every N-th image (sorted by name; default 1)")
     evaluate.add_argument("--limit", type=int, help="only the first N images (sorted by name, after --every)")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    evaluate.add_argument("--protocol", choices=(ONE_SHOT, *PROTOCOLS), default=ONE_SHOT,
+                          help="one-shot (default): one run from the scribbles; clicks or strokes: a robot corrects "
+                               "the largest error again and again, two-class, scored by NoC@85/90 and IoU@k")
+    evaluate.add_argument("--interactions", type=int, default=MAX_INTERACTIONS,
+                          help=f"interactions per image of a protocol (default {MAX_INTERACTIONS})")
+    evaluate.add_argument("--stop-iou", type=float, metavar="IOU",
+                          help="stop an image's interactions once its IoU reaches this (default: never)")
+    evaluate.add_argument("--cold", action="store_true",
+                          help="a fresh run after each interaction instead of continuing the last one (warm start)")
     return parser
 
 
@@ -411,94 +422,12 @@ def _batch_step(segmenter: Segmenter, image_path: Path, scribbles_path: Path, ar
 
 # ----------------------------------------------------------------------------------------------- eval
 
-Predictor = Callable[[np.ndarray, np.ndarray, Callable[["Progress"], None]], tuple[np.ndarray, dict[str, float]]]
 
-
-def make_predictor(args: argparse.Namespace, config: SegmenterConfig, warn: Warnings) -> tuple[Predictor, dict]:
-    """The method to score as ``predict(image, scribbles, on_progress) -> (labels, timings)``, and its settings."""
-    if args.method == "gdc":
-        segmenter = make_segmenter(args, config, warn)
-
-        def predict(image, scribbles, on_progress):
-            segmenter.set_image(image)
-            result = segmenter.run(scribbles, on_progress=on_progress)
-            for message in result.warnings:
-                warn(message)
-            return result.labels, result.timings
-
-        settings = {"method": "gdc", **config.to_dict(), "device": segmenter.device.type,
-                    "backbone": segmenter.stem.source, "pretrained": segmenter.stem.pretrained}
-        return predict, settings
-    method = baselines.BASELINES[args.method]
-
-    def predict_baseline(image, scribbles, on_progress):
-        tic = time.perf_counter()
-        labels = method(image, scribbles)
-        return labels, {"total": time.perf_counter() - tic}
-
-    return predict_baseline, {"method": args.method, "device": "cpu"}
-
-
-def _eval_one(sample: Sample, predict: Predictor, on_progress: Callable[[Progress], None],
-              args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Read one sample (scribbles as ``args.style`` says) and predict it: (gt, prediction, record). Raises
-    CliError for unusable files.
-
-    A sample whose scribbles hold one class is predicted as that class everywhere (no timing); one without
-    strokes is an error.
-    """
-    try:
-        image, gt, scribbles = read_sample(sample, args.style, args.scribble_seed, args.two_class)
-    except (ImageReadError, DatasetError) as exc:
-        raise CliError(str(exc)) from None
-    classes = [int(c) for c in np.unique(scribbles) if c != NO_LABEL]
-    if not classes:
-        raise CliError(f"{sample.scribbles}: no strokes")
-    if len(classes) == 1:
-        return gt, np.full(gt.shape, classes[0], dtype=np.uint8), {"classes": classes, "trivial": True}
-    labels, timings = predict(image, scribbles, on_progress)
-    return gt, labels, {"classes": classes, "timings": timings}
-
-
-def evaluate(samples: list[Sample], predict: Predictor, args: argparse.Namespace) -> tuple[Scores, list[dict]]:
-    """Predict and score every sample; returns the accumulated scores and one record per image."""
-    scores = Scores.empty()
-    records = []
-    bar = ProgressBar(len(samples))
-    for index, sample in enumerate(samples, start=1):
-        text = _stage_text(sample.name)
-        try:
-            gt, labels, record = _eval_one(sample, predict, lambda p: bar.draw(index - 1, text(p)), args)
-        except CliError as exc:
-            records.append({"name": sample.name, "status": "failed", "error": str(exc)})
-            bar.item(index, f"FAILED {exc}")
-            continue
-        except Exception as exc:  # a method crashing on one image is that image's failure, reported
-            records.append({"name": sample.name, "status": "failed", "error": f"{exc.__class__.__name__}: {exc}"})
-            bar.item(index, f"FAILED {sample.name}: {exc.__class__.__name__}: {exc}")
-            continue
-        record = {"name": sample.name, "status": "scored", **record, "fg_iou": scores.add(gt, labels)}
-        records.append(record)
-        seconds = record.get("timings", {}).get("total")
-        bar.item(index, f"{sample.name}: " + ("one class, filled" if seconds is None else f"{seconds:.1f} s"))
-    return scores, records
-
-
-def summarise(scores: Scores, records: list[dict], settings: dict, data: Path) -> dict:
-    """The eval report: scores (fractions, None when n/a), mean seconds per timed image and per stage."""
-    timed = [r["timings"] for r in records if "timings" in r]
-    stages = sorted({stage for t in timed for stage in t})
-    mean_timings = {stage: float(np.mean([t[stage] for t in timed if stage in t])) for stage in stages}
-    return {
-        "data": str(data),
-        **scores.summary(),
-        "seconds_per_image": mean_timings.get("total"),
-        "timings": mean_timings,
-        "scored": sum(r["status"] == "scored" for r in records),
-        "failed": sum(r["status"] == "failed" for r in records),
-        "images": records,
-        "config": settings,
-    }
+def make_runner(args: argparse.Namespace, config: SegmenterConfig, warn: Warnings) -> MethodRunner:
+    """The method to score (``--method``), gdc with the run options; ``--cold``: no warm start between
+    interactions."""
+    segmenter = make_segmenter(args, config, warn) if args.method == "gdc" else None
+    return MethodRunner(args.method, segmenter, warm=not args.cold, warn=warn)
 
 
 def _percent(value: float | None) -> str:
@@ -537,19 +466,37 @@ def format_table(report: dict) -> str:
 def cmd_eval(args: argparse.Namespace) -> int:
     """Score a method on an evaluation folder; prints the table or (``--json``) one JSON object."""
     config = config_from_args(args)
-    for option in ("limit", "every"):
+    for option in ("limit", "every", "interactions"):
         if getattr(args, option) is not None and getattr(args, option) < 1:
             raise CliError(f"invalid option value: --{option} must be at least 1 (got {getattr(args, option)})")
+    if args.stop_iou is not None and not 0 < args.stop_iou <= 1:
+        raise CliError(f"invalid option value: --stop-iou must be in (0, 1] (got {args.stop_iou})")
+    interactive = args.protocol != ONE_SHOT
+    if interactive and args.style != HUMAN:
+        raise CliError(f"--style applies to the one-shot evaluation; --protocol {args.protocol} draws its own")
     try:
-        samples = list_dataset(args.data, scribbles=args.style == HUMAN)[:: args.every][: args.limit]
+        samples = list_dataset(args.data, scribbles=args.style == HUMAN and not interactive)
     except DatasetError as exc:
         raise CliError(str(exc)) from None
-    predict, settings = make_predictor(args, config, Warnings())
-    settings["scribbles"] = {"style": args.style, "seed": args.scribble_seed, "two_class": args.two_class,
-                             "every": args.every}
-    scores, records = evaluate(samples, predict, args)
-    report = summarise(scores, records, settings, args.data)
-    print(json.dumps(report, indent=2) if args.json else format_table(report))
+    samples = samples[:: args.every][: args.limit]
+    runner = make_runner(args, config, Warnings())
+    settings = runner.settings()
+    bar = ProgressBar(len(samples))
+    if interactive:
+        settings["protocol"] = {"name": args.protocol, "interactions": args.interactions, "stop_iou": args.stop_iou,
+                                "seed": args.scribble_seed, "every": args.every}
+        records = evaluate_interactive(samples, runner, args.protocol, max_interactions=args.interactions,
+                                       stop_iou=args.stop_iou, seed=args.scribble_seed, on_item=bar.item)
+        report = {"data": str(args.data), **summarise_interactive(records), "images": records, "config": settings}
+        print(json.dumps(report, indent=2) if args.json else format_interactive(report))
+    else:
+        settings["scribbles"] = {"style": args.style, "seed": args.scribble_seed, "two_class": args.two_class,
+                                 "every": args.every}
+        scores, records = evaluate(samples, runner, style=args.style, seed=args.scribble_seed,
+                                   two_class=args.two_class, on_item=bar.item,
+                                   on_progress=lambda index, name, p: bar.draw(index - 1, _stage_text(name)(p)))
+        report = summarise(scores, records, settings, args.data)
+        print(json.dumps(report, indent=2) if args.json else format_table(report))
     return EXIT_OK if report["scored"] else EXIT_SOME_FAILED
 
 

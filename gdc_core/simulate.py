@@ -32,6 +32,7 @@ STYLES = ("skeleton", "one-sided", "around", "clicks", "dabs", "thick")
 MIN_REGION = 0.0005  # fraction of the image
 REFERENCE_SIDE = 854  # px: stroke sizes below are for an image whose longer side is this long
 MAX_REGIONS = 4  # per class: the largest ones
+CLICK_RADIUS = 5  # px at REFERENCE_SIDE: a click is a disk of this radius
 
 
 class SimulationError(ValueError):
@@ -72,12 +73,13 @@ def simulate_scribbles(gt: np.ndarray, style: str, seed: int = 0) -> np.ndarray:
             strokes = _dabs(region, scale, rng)
         else:
             width = 15 if style == "thick" else 3
-            strokes = _skeleton_strokes(region, _px(width, scale), scale, rng)
+            strokes = skeleton_strokes(region, stroke_px(width, scale), scale, rng)
         out[strokes & region & (out == NO_LABEL)] = cls
     return out
 
 
-def _px(size: float, scale: float) -> int:
+def stroke_px(size: float, scale: float) -> int:
+    """``size`` px at :data:`REFERENCE_SIDE` times ``scale`` (the image's longer side / REFERENCE_SIDE), at least 1."""
     return max(1, int(round(size * scale)))
 
 
@@ -148,16 +150,16 @@ def _draw_path(shape: tuple[int, int], path: np.ndarray, width: int, jitter: flo
     return canvas.astype(bool)
 
 
-def _skeleton_strokes(region: np.ndarray, width: int, scale: float, rng: np.random.Generator) -> np.ndarray:
+def skeleton_strokes(region: np.ndarray, width: int, scale: float, rng: np.random.Generator) -> np.ndarray:
     """One stroke along the longest skeleton path of each of the region's components, kept ``width`` px plus a
     margin away from the border."""
     from skimage.morphology import skeletonize
 
     out = np.zeros(region.shape, bool)
     for component in _regions(region):
-        inner, _ = _interior(component, width / 2 + _px(4, scale))
+        inner, _ = _interior(component, width / 2 + stroke_px(4, scale))
         path = longest_path(skeletonize(inner))
-        jitter = 0.15 * min(width / 2 + _px(4, scale), _px(8, scale))
+        jitter = 0.15 * min(width / 2 + stroke_px(4, scale), stroke_px(8, scale))
         out |= _draw_path(region.shape, path, width, jitter, rng) & component
     return out
 
@@ -170,7 +172,7 @@ def _one_sided_stroke(background: np.ndarray, objects: np.ndarray, scale: float,
     rows, cols = np.nonzero(objects)
     top, bottom, left, right = rows.min(), rows.max(), cols.min(), cols.max()
     gaps = {"left": left, "right": width - 1 - right, "above": top, "below": height - 1 - bottom}
-    room = [side for side, gap in gaps.items() if gap >= _px(12, scale)] or [max(gaps, key=gaps.get)]
+    room = [side for side, gap in gaps.items() if gap >= stroke_px(12, scale)] or [max(gaps, key=gaps.get)]
     side = room[int(rng.integers(len(room)))]
     centre_row, centre_col = (top + bottom) / 2, (left + right) / 2
     if side in ("left", "right"):
@@ -182,7 +184,7 @@ def _one_sided_stroke(background: np.ndarray, objects: np.ndarray, scale: float,
         half = 0.3 * (right - left + 1)
         ends = [(row, centre_col - half), (row, centre_col + half)]
     path = np.asarray(ends)
-    stroke = _draw_path(background.shape, path, _px(3, scale), 0.0, rng)
+    stroke = _draw_path(background.shape, path, stroke_px(3, scale), 0.0, rng)
     return stroke & background
 
 
@@ -193,12 +195,12 @@ def _around_strokes(background: np.ndarray, gt: np.ndarray, objects: list[int], 
         for component in _regions(gt == cls):
             rows, cols = np.nonzero(component)
             size = max(rows.max() - rows.min(), cols.max() - cols.min()) + 1
-            margin = max(_px(10, scale), int(0.1 * size))
+            margin = max(stroke_px(10, scale), int(0.1 * size))
             grown = cv2.dilate(component.astype(np.uint8), cv2.getStructuringElement(
                 cv2.MORPH_ELLIPSE, (2 * margin + 1, 2 * margin + 1)))
             contours, _ = cv2.findContours(grown, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
             canvas = np.zeros(background.shape, np.uint8)
-            cv2.drawContours(canvas, contours, -1, 1, thickness=_px(3, scale))
+            cv2.drawContours(canvas, contours, -1, 1, thickness=stroke_px(3, scale))
             out |= canvas.astype(bool)
     return out & background
 
@@ -208,9 +210,9 @@ def _click(region: np.ndarray, scale: float, rng: np.random.Generator, farthest:
     its border (``farthest``, one disk) or at random interior points."""
     out = np.zeros(region.shape, np.uint8)
     components = _regions(region)
-    radius = _px(5, scale)
+    radius = stroke_px(CLICK_RADIUS, scale)
     for component in components if farthest else components[:1]:
-        inner, distance = _interior(component, radius + _px(3, scale))
+        inner, distance = _interior(component, radius + stroke_px(3, scale))
         if farthest:
             centres = [np.unravel_index(int(np.argmax(distance)), distance.shape)]
         else:
@@ -227,12 +229,12 @@ def _dabs(region: np.ndarray, scale: float, rng: np.random.Generator) -> np.ndar
     each component of ``region``."""
     out = np.zeros(region.shape, bool)
     for component in _regions(region):
-        inner, _ = _interior(component, _px(6, scale))
+        inner, _ = _interior(component, stroke_px(6, scale))
         rows, cols = np.nonzero(inner)
         for pick in rng.choice(len(rows), size=min(int(rng.integers(1, 4)), len(rows)), replace=False):
             half = rng.uniform(7.5, 20.0) * scale
             angle = rng.uniform(0, np.pi)
             delta = half * np.array([np.sin(angle), np.cos(angle)])
             centre = np.array([rows[pick], cols[pick]], float)
-            out |= _draw_path(region.shape, np.stack([centre - delta, centre + delta]), _px(3, scale), 0.0, rng)
+            out |= _draw_path(region.shape, np.stack([centre - delta, centre + delta]), stroke_px(3, scale), 0.0, rng)
     return out & region

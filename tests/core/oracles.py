@@ -116,3 +116,44 @@ def keep_seeded_regions_reference(labels: np.ndarray, strokes: np.ndarray) -> tu
             nearest = distance == distance.min()
             allowed.append({int(v) for v in labels[keep_y[nearest], keep_x[nearest]]})
     return kept, allowed
+
+
+def farthest_reference(mask: np.ndarray) -> tuple[float, tuple[int, int] | None]:
+    """(distance, (row, col)) of the ``mask`` pixel farthest from every pixel outside it, the image's surroundings
+    counting as outside (ties: the first in row-major order); (0.0, None) for an empty mask."""
+    height, width = mask.shape
+    outside = [(r, c) for r in range(-1, height + 1) for c in range(-1, width + 1)
+               if not (0 <= r < height and 0 <= c < width) or not mask[r, c]]
+    top = (0.0, None)
+    for r in range(height):
+        for c in range(width):
+            if mask[r, c]:
+                d = min(((r - rr) ** 2 + (c - cc) ** 2) ** 0.5 for rr, cc in outside)
+                if d > top[0] + 1e-9:
+                    top = (d, (r, c))
+    return top
+
+
+def click_reference(gt: np.ndarray, labels: np.ndarray) -> tuple[int, int, int] | None:
+    """Loop form of :func:`interaction.next_click`: (row, col, class) of the error pixel (gt not 255, gt 1 predicted
+    otherwise or gt 0 predicted 1) farthest from every pixel outside its error set; positive when the farthest false
+    negative is strictly farther than every false positive. None when nothing is wrong."""
+    best = {}
+    for label in (FOREGROUND, 0):
+        error = (gt == label) & ((labels == FOREGROUND) != (label == FOREGROUND))
+        best[label] = farthest_reference(error)
+    if best[FOREGROUND][1] is None and best[0][1] is None:
+        return None
+    label = FOREGROUND if best[FOREGROUND][0] > best[0][0] + 1e-9 else 0
+    return (*best[label][1], label)
+
+
+def hint_reference(labels: np.ndarray, uncertainty: np.ndarray, threshold: float) -> tuple[int, int, int] | None:
+    """Loop form of :func:`interaction.next_hint`: (row, col, mask class) of the unsure pixel farthest from the
+    border of its class's unsure region; ties to the lower class id. None when nothing is unsure."""
+    best = None
+    for label in sorted({int(v) for v in labels[uncertainty >= threshold]}):
+        distance, where = farthest_reference((uncertainty >= threshold) & (labels == label))
+        if best is None or distance > best[0] + 1e-9:
+            best = (distance, (*where, label))
+    return None if best is None else best[1]
