@@ -3,8 +3,8 @@
     GDC_SEG_BACKBONE_WEIGHTS=/path/to/mobilenet_v2_imagenet_stem.pt \
         xvfb-run -a -s "-screen 0 1400x900x24" python docs/screenshots/take_screenshots.py
 
-Writes empty.png, scribbles.png, running.png (a run in progress with its first preview), mask.png and
-uncertainty.png (the default settings: 50 steps, 50 samples), then folder.png: a folder of four pictures made from
+Writes empty.png, scribbles.png, running.png (a run in progress with its first preview), mask.png,
+uncertainty.png (the default settings: 50 steps, 50 samples) and hint.png (N: where to correct next), then folder.png: a folder of four pictures made from
 the sample (README's walkthrough) with the first one segmented, accepted and autosaved. Settings and the folder
 live in a temporary place: the user's own are neither read nor changed.
 """
@@ -95,6 +95,8 @@ def main() -> int:
     window.actions.uncertainty.trigger()
     shoot(window, "uncertainty.png")
     window.actions.uncertainty.trigger()  # back to the mask overlay
+    window.actions.next_hint.trigger()
+    shoot(window, "hint.png")
     window.session.document.undo_stack.setClean()  # nothing to save on close
     folder = private / "photos"
     folder.mkdir()
