@@ -10,8 +10,10 @@ value. Background (0) and void (255) are not objects and are written in neither.
   ``area`` (pixels), ``bbox`` ``[x, y, w, h]`` (pixels) and ``iscrowd`` 0. *Semantic*: one annotation per class
   in an image; *instances*: one per 8-connected region of a class.
 - YOLO (``<stem>.txt``): one line per outer contour of a class region, ``class x1 y1 x2 y2 ...`` with coordinates
-  as fractions of the image's width and height (pixel centres), as Ultralytics' segmentation format has them.
-  The format has no holes: a region's holes are filled.
+  as fractions of the image's width and height, as Ultralytics' segmentation format has them: the centres of the
+  region's border pixels, ``(x + 0.5) / W``, so that a reader that scales back by W, H and truncates (Ultralytics'
+  ``polygon2mask``, Pillow's ``ImageDraw.polygon``) fills the same pixels. The format has no holes: a region's
+  holes are filled.
 - Probabilities (``<stem>.npz``): ``probabilities`` (K, H, W) float16 and ``classes`` (K,) int, row k for
   ``classes[k]``.
 """
@@ -119,22 +121,9 @@ def yolo_text(labels: np.ndarray) -> str:
     height, width = labels.shape
     lines = []
     for class_id, points in yolo_polygons(labels):
-        scaled = np.round(points / [width, height], YOLO_DECIMALS)
+        scaled = (points + 0.5) / [width, height]
         lines.append(" ".join([str(class_id), *(f"{v:.{YOLO_DECIMALS}f}" for v in scaled.reshape(-1))]))
     return "".join(line + "\n" for line in lines)
-
-
-def read_yolo(text: str, shape: tuple[int, int]) -> np.ndarray:
-    """Rasterise a YOLO segmentation label file onto an (H, W) uint8 map (0 where no polygon; later lines on top)."""
-    height, width = shape
-    labels = np.zeros(shape, np.uint8)
-    for line in text.splitlines():
-        values = line.split()
-        if not values:
-            continue
-        points = np.asarray(values[1:], float).reshape(-1, 2) * [width, height]
-        cv2.fillPoly(labels, [np.round(points).astype(np.int32)], int(values[0]))
-    return labels
 
 
 def write_yolo(path: str | Path, labels: np.ndarray) -> None:
