@@ -30,6 +30,10 @@ SPECS: dict[str, tuple[str, tuple[str, ...], str, bool]] = {
     "settings": ("Se&ttings…", ("Ctrl+,",), "Run settings (paper defaults), work folder, backbone weights, classes",
                  False),
     "save_overlay": ("Also save colour &overlay", (), "Save <image>_overlay.png with the mask", True),
+    "export_coco": ("Export also &COCO JSON", (), "Folder export also writes coco.json (RLE masks, class names)",
+                    True),
+    "export_yolo": ("Export also &YOLO polygons", (), "Folder export also writes yolo/<image>.txt (segmentation "
+                    "polygons)", True),
     "quit": ("&Quit", ("Ctrl+Q",), "Quit gdc-seg", False),
     "undo": ("&Undo", ("Ctrl+Z",), "Undo the last stroke or edit", False),
     "redo": ("&Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Redo", False),
@@ -78,6 +82,8 @@ class WindowActions:
     export_folder: QAction
     settings: QAction
     save_overlay: QAction
+    export_coco: QAction
+    export_yolo: QAction
     quit: QAction
     undo: QAction
     redo: QAction

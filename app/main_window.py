@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QActionGroup, QCloseEvent, QUndoGroup
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QUndoGroup
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QSlider,
                                QSpinBox, QToolBar)
 
@@ -95,7 +95,8 @@ class MainWindow(QMainWindow):
         a = self.actions
         menus = {
             "&File": [a.open, a.open_folder, a.reopen_folder, a.previous_image, a.next_image, None, a.save, a.save_to, None,
-                      a.load_scribbles, a.load_example, None, a.export_folder, a.save_overlay, None, a.settings,
+                      a.load_scribbles, a.load_example, None, a.export_folder, a.export_coco, a.export_yolo, a.save_overlay,
+                      None, a.settings,
                       None, a.quit],
             "&Edit": [a.undo, a.redo, None, a.clear_scribbles],
             "&Tools": [a.brush, a.eraser, a.shrink, a.grow, None, a.edit_mask, None, *a.classes],
@@ -151,6 +152,8 @@ class MainWindow(QMainWindow):
         a.load_scribbles.triggered.connect(self.choose_scribbles)
         a.load_example.triggered.connect(lambda: self.load_scribbles(resource_path(SAMPLE_SCRIBBLES)))
         a.save_overlay.toggled.connect(self._save_overlay_toggled)
+        for action in self.export_format_actions().values():
+            action.toggled.connect(self._export_formats_toggled)
         a.quit.triggered.connect(self.close)
         a.undo.triggered.connect(self.undo_group.undo)
         a.redo.triggered.connect(self.undo_group.redo)
@@ -197,6 +200,9 @@ class MainWindow(QMainWindow):
         self._opacity_changed(self.opacity_slider.value())
         a.auto.setChecked(self.settings.auto_segment)
         a.save_overlay.setChecked(self.settings.save_overlay)
+        chosen = self.settings.export_formats  # read once: each setChecked below saves the choice so far
+        for name, action in self.export_format_actions().items():
+            action.setChecked(name in chosen)
         for action in (a.overlay, a.scribbles):
             action.setChecked(True)
         self.file_list.unfinished_only.setChecked(self.settings.unfinished_only)
@@ -341,12 +347,15 @@ class MainWindow(QMainWindow):
         if self.folder_session is None or not self.autosave.flush():
             return False
         try:
-            report = self.folder_session.export(out)
+            report = self.folder_session.export(out, self.settings.export_formats)
         except (OSError, ValueError) as exc:
             QMessageBox.critical(self, "Export failed", f"The masks were not exported:\n{exc}")
             return False
         self.file_list.refresh()
         text = f"Exported {len(report.written)} masks and classes.json to {out}."
+        if report.dataset_files:
+            text += f"\nAlso: {', '.join(p.relative_to(Path(out).resolve()).as_posix() for p in report.dataset_files[:5])}"
+            text += " …" if len(report.dataset_files) > 5 else ""
         if report.without_mask:
             text += f"\n{len(report.without_mask)} images have no mask yet: {', '.join(report.without_mask[:10])}"
         if report.problems:
@@ -584,6 +593,14 @@ class MainWindow(QMainWindow):
     def _save_overlay_toggled(self, on: bool) -> None:
         self.settings.save_overlay = on
         self.autosave.overlay_alpha = self.overlay_alpha()
+
+    def export_format_actions(self) -> dict[str, QAction]:
+        """The folder export's optional dataset formats (gdc_core.export names) and the actions that choose them."""
+        return {"coco": self.actions.export_coco, "yolo": self.actions.export_yolo}
+
+    def _export_formats_toggled(self) -> None:
+        self.settings.export_formats = [name for name, action in self.export_format_actions().items()
+                                        if action.isChecked()]
 
     def overlay_alpha(self) -> float | None:
         """The alpha a saved overlay is blended with (the on-screen opacity), or None when none is saved."""
