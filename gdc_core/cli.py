@@ -411,9 +411,12 @@ def cmd_batch(args: argparse.Namespace) -> int:
                 "ray": args.ray, "formats": list(args.format)}
     try:
         if args.ray is not None:
-            from .batch_ray import run_batch_ray
+            from .batch_ray import RayUnavailable, run_batch_ray
 
-            records = run_batch_ray(jobs, outputs, engine, args.ray or None, args.workers, show)
+            try:
+                records = run_batch_ray(jobs, outputs, engine, args.ray or None, args.workers, show)
+            except RayUnavailable as exc:
+                raise CliError(str(exc)) from None
         else:
             records = batch.run_batch(jobs, outputs, engine, args.workers or batch.default_workers(config.device),
                                       show)
