@@ -16,11 +16,12 @@ import os
 import signal
 import threading
 import time
+from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 DONE, SKIPPED, FAILED = "done", "skipped", "failed"
 REPORT_FORMAT = "gdc-seg batch report"
 WATCH_PARENT_SECONDS = 1.0  # how often a pool worker checks that the batch that started it still runs
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 class InputError(ValueError):
@@ -257,12 +259,14 @@ class WorkerSpec:
     threads: int
 
     def segmenter(self) -> Segmenter:
+        import cv2
         import torch
 
         from .backbone import choose_stem
         from .segmenter import Segmenter
 
         torch.set_num_threads(self.threads)
+        cv2.setNumThreads(self.threads)  # OpenCV's stages (GrabCut, resizing) would otherwise take every core
         return Segmenter(self.config, stem=choose_stem(self.stem_file, allow_download=False))
 
 
@@ -398,10 +402,20 @@ def _stop_worker(signum, frame) -> None:
     os._exit(1)
 
 
-def _start_worker(spec: WorkerSpec, outputs: Outputs, parent: int) -> None:
+def _start_worker(spec: WorkerSpec, outputs: Outputs, parent: int, started) -> None:
+    """Set up a pool worker; ``started`` (a shared int) numbers the workers, so that on CUDA worker n takes GPU
+    n modulo the GPUs."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the batch's to handle: it stops the workers
     signal.signal(signal.SIGTERM, _stop_worker)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    with started.get_lock():
+        number = started.value
+        started.value += 1
+    if spec.config.device != "cpu":
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.set_device(number % torch.cuda.device_count())
     _worker.update(segmenter=spec.segmenter(), outputs=outputs, limit=spec.limit)
 
 
@@ -424,6 +438,19 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
         process.join(timeout=10)
 
 
+@contextmanager
+def _thread_limits(threads: int) -> Iterator[None]:
+    """Set the native thread pools' variables (OpenMP, OpenBLAS, MKL) to ``threads`` while workers are spawned, so
+    that they start with them (numpy's BLAS reads them once, on import); a user's own values are kept."""
+    added = [name for name in THREAD_VARIABLES if name not in os.environ]
+    os.environ.update({name: str(threads) for name in added})
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
+
+
 def _run_pool(jobs: list[Job], pending: list[int], outputs: Outputs, engine: Engine, workers: int, tally: Tally,
               records: dict[int, Record]) -> None:
     """Run ``pending`` on ``workers`` spawned processes, one image per worker at a time. A worker that dies
@@ -431,32 +458,35 @@ def _run_pool(jobs: list[Job], pending: list[int], outputs: Outputs, engine: Eng
     spec = engine.spec(threads_per_worker(workers))
     queue = list(pending)
     context = multiprocessing.get_context("spawn")
-    while queue:
-        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                                   initargs=(spec, outputs, os.getpid()))
-        running: dict[Future, int] = {}
-        broken = False
-        try:
-            while (queue and not broken) or running:
-                while queue and not broken and len(running) < workers:
-                    index = queue.pop(0)
-                    running[pool.submit(_work, jobs[index])] = index
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    index = running.pop(future)
-                    try:
-                        record = future.result()
-                    except BrokenProcessPool:
-                        broken = True
-                        record = Record(str(jobs[index].image), FAILED,
-                                        f"{jobs[index].image}: a worker process stopped (killed, or out of memory) "
-                                        f"while segmenting this image or another one beside it; rerun to retry it")
-                    records[index] = record
-                    tally.add(record, True)
-        except BaseException:
-            _stop_pool(pool)
-            raise
-        pool.shutdown(wait=True)
+    started = context.Value("i", 0)
+    with _thread_limits(spec.threads):
+        while queue:
+            pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                                       initargs=(spec, outputs, os.getpid(), started))
+            running: dict[Future, int] = {}
+            broken = False
+            try:
+                while (queue and not broken) or running:
+                    while queue and not broken and len(running) < workers:
+                        index = queue.pop(0)
+                        running[pool.submit(_work, jobs[index])] = index
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        index = running.pop(future)
+                        try:
+                            record = future.result()
+                        except BrokenProcessPool:
+                            broken = True
+                            record = Record(str(jobs[index].image), FAILED,
+                                            f"{jobs[index].image}: a worker process stopped (killed, or out of "
+                                            f"memory) while segmenting this image or another one beside it; rerun "
+                                            f"to retry it")
+                        records[index] = record
+                        tally.add(record, True)
+            except BaseException:
+                _stop_pool(pool)
+                raise
+            pool.shutdown(wait=True)
 
 
 # ----------------------------------------------------------------------------------------------- the report

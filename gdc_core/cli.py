@@ -27,7 +27,7 @@ import numpy as np
 from . import baselines, batch, export, workfiles
 from .config import CLASS_WEIGHTINGS, DEVICES, REFINE_STAGES, SUPERPIXEL_RESOLUTIONS, SegmenterConfig
 from .evaluation import HUMAN, DatasetError, Sample, Scores, list_dataset, read_sample
-from .io import IMAGE_SUFFIXES, ImageReadError, grey_to_uint8, overlay, pixel_limit, write_image, write_label_map
+from .io import IMAGE_SUFFIXES, ImageReadError, pixel_limit
 from .scribbles import NO_LABEL
 from .simulate import STYLES
 from .weights import WEIGHTS_ENV
@@ -296,12 +296,9 @@ def format_timings(timings: dict[str, float]) -> str:
 def write_outputs(result: SegmentationResult, image: np.ndarray, mask: Path, overlay_path: Path | None,
                   uncertainty_path: Path | None) -> None:
     """Write the optional overlay and uncertainty first and the mask last (its presence marks a finished image)."""
+    files = {"uncertainty": uncertainty_path, "overlay": overlay_path, "mask": mask}
     try:
-        if uncertainty_path is not None:
-            write_image(uncertainty_path, grey_to_uint8(result.uncertainty))
-        if overlay_path is not None:
-            write_image(overlay_path, overlay(image, result.labels))
-        write_label_map(mask, result.labels)
+        batch.write_result(result, image, {kind: path for kind, path in files.items() if path is not None})
     except OSError as exc:
         raise CliError(f"{exc.filename or mask}: cannot write ({exc.strerror or exc})") from None
 

@@ -177,3 +177,67 @@ def test_kill_9_mid_batch_leaves_no_half_file_and_the_rerun_completes(tmp_path):
     report = report_of(out)
     assert report["counts"] == {"done": 8 - len(done), "skipped": len(done), "failed": 0}
     assert list(out.glob("*.tmp")) == []
+
+
+def test_ctrl_c_stops_the_workers_keeps_whole_masks_and_leaves_no_temporary(tmp_path):
+    """Ctrl+C (SIGINT to the batch's process group, as a terminal sends it): exit 130, the running images stop
+    and remove their temporaries, the report records what finished."""
+    shape = (96, 128)
+    images, scribbles = folder_of(tmp_path, 6, shape=shape)
+    out = tmp_path / "masks"
+    weights = tmp_path / "stem.pt"
+    from torchvision.models import mobilenet_v2
+    torch.save(mobilenet_v2(weights=None).state_dict(), weights)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gdc_core.cli", "batch", str(images), "--scribbles", str(scribbles), "--out", str(out),
+         "--workers", "2", "--steps", "150", "--samples", "4", "--device", "cpu", "--backbone-weights", str(weights)],
+        cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 240
+    while not list(out.glob("*.png")) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err.decode()
+    assert b"interrupted" in err and b"Traceback" not in err
+    done = complete_masks(out, shape)
+    assert 1 <= len(done) < 6 and list(tmp_path.rglob("*.tmp")) == []
+    report = report_of(out)
+    assert report["settings"]["interrupted"] is True
+    assert {Path(e["image"]).stem for e in report["images"] if e["status"] == "done"} <= done  # a mask written
+    # as the interrupt came may miss its record: the rerun skips it all the same
+
+
+def test_a_worker_killed_mid_batch_fails_only_what_it_was_running(tmp_path):
+    """One worker process dies (kill -9, as the out-of-memory killer does): the images then running are failed
+    with a reason, a new pool finishes the others, and the rerun retries the failed ones."""
+    import multiprocessing
+    import threading
+
+    shape = (96, 128)
+    images, scribbles = folder_of(tmp_path, 8, shape=shape)
+    out = tmp_path / "masks"
+    arguments = ["batch", str(images), "--scribbles", str(scribbles), "--out", str(out), "--workers", "2",
+                 "--steps", "100", "--samples", "4", "--device", "cpu"]
+    killed = []
+
+    def kill_one_worker():
+        deadline = time.monotonic() + 240
+        while not list(out.glob("*.png")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        workers = multiprocessing.active_children()
+        if workers:
+            os.kill(workers[0].pid, signal.SIGKILL)
+            killed.append(workers[0].pid)
+
+    killer = threading.Thread(target=kill_one_worker)
+    killer.start()
+    status = main(arguments)
+    killer.join()
+    assert killed and status == 1
+    report = report_of(out)
+    failed = [e for e in report["images"] if e["status"] == "failed"]
+    assert 1 <= len(failed) <= 2 and report["counts"]["done"] == 8 - len(failed)
+    assert all("a worker process stopped" in e["reason"] for e in failed)
+    assert complete_masks(out, shape) == {Path(e["image"]).stem for e in report["images"] if e["status"] == "done"}
+    assert main(arguments) == 0 and report_of(out)["counts"] == {"done": len(failed), "skipped": 8 - len(failed),
+                                                                  "failed": 0}
