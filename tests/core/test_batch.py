@@ -191,8 +191,9 @@ def test_ctrl_c_stops_the_workers_keeps_whole_masks_and_leaves_no_temporary(tmp_
     process = subprocess.Popen(
         [sys.executable, "-m", "gdc_core.cli", "batch", str(images), "--scribbles", str(scribbles), "--out", str(out),
          "--workers", "2", "--steps", "150", "--samples", "4", "--device", "cpu", "--backbone-weights", str(weights)],
-        cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 240
+        cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as from a terminal, even when these tests
+    deadline = time.monotonic() + 240                                        # run in the background (SIGINT ignored)
     while not list(out.glob("*.png")) and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGINT)
