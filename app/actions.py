@@ -33,6 +33,10 @@ SPECS: dict[str, tuple[str, tuple[str, ...], str, bool]] = {
     "settings": ("Se&ttings…", ("Ctrl+,",),
                  "Run settings (the defaults or the paper's), work folder, backbone weights, classes", False),
     "save_overlay": ("Also save colour &overlay", (), "Save <image>_overlay.png with the mask", True),
+    "export_coco": ("Export also &COCO JSON", (), "Folder export also writes coco.json (RLE masks, class names)",
+                    True),
+    "export_yolo": ("Export also &YOLO polygons", (), "Folder export also writes yolo/<image>.txt (segmentation "
+                    "polygons)", True),
     "quit": ("&Quit", ("Ctrl+Q",), "Quit gdc-seg", False),
     "undo": ("&Undo", ("Ctrl+Z",), "Undo the last stroke or edit", False),
     "redo": ("&Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Redo", False),
@@ -68,7 +72,8 @@ TARGET_TEXT = {"scribbles": "Strokes: scribbles", "mask": "Strokes: mask"}
 # the menus' entries by action name (None: a separator; "classes": the class keys 1-9)
 MENUS = {
     "&File": ["open", "open_folder", "reopen_folder", "previous_image", "next_image", None, "save", "save_to", None,
-              "load_scribbles", "load_example", None, "export_folder", "save_overlay", None, "settings", None, "quit"],
+              "load_scribbles", "load_example", None, "export_folder", "export_coco", "export_yolo", "save_overlay", None,
+              "settings", None, "quit"],
     "&Edit": ["undo", "redo", None, "clear_scribbles"],
     "&Tools": ["brush", "eraser", "shrink", "grow", None, "edit_mask", None, "classes"],
     "&Segment": ["segment", "auto", "cancel", None, "accept"],
@@ -97,6 +102,8 @@ class WindowActions:
     export_folder: QAction
     settings: QAction
     save_overlay: QAction
+    export_coco: QAction
+    export_yolo: QAction
     quit: QAction
     undo: QAction
     redo: QAction
@@ -126,6 +133,11 @@ class WindowActions:
         for name in MENUS[title]:
             entries += self.classes if name == "classes" else [None if name is None else getattr(self, name)]
         return entries
+
+    def export_formats(self) -> dict[str, QAction]:
+        """The folder export's optional dataset formats (names of :data:`gdc_core.export.FORMATS`) and the actions
+        that choose them."""
+        return {"coco": self.export_coco, "yolo": self.export_yolo}
 
     def enable_for(self, session) -> None:
         """Enable what can be done on ``session``'s (an :class:`app.annotation_session.AnnotationSession`) state."""

@@ -208,18 +208,26 @@ class AnnotationSession(QObject):
         if self.folder_session is None or not self.autosave.flush():
             return False
         try:
-            report = self.folder_session.export(out)
+            report = self.folder_session.export(out, self.settings.export_formats)
         except (OSError, ValueError) as exc:
             self.notice.emit("critical", "Export failed", f"The masks were not exported:\n{exc}")
             return False
         self.files_changed.emit()
         text = f"Exported {len(report.written)} masks and classes.json to {out}."
+        if report.dataset_files:
+            names = [p.relative_to(Path(out).resolve()).as_posix() for p in report.dataset_files]
+            text += f"\nAlso: {', '.join(names[:5])}" + (" …" if len(names) > 5 else "")
         if report.without_mask:
             text += f"\n{len(report.without_mask)} images have no mask yet: {', '.join(report.without_mask[:10])}"
         if report.problems:
             text += "\n\nProblems:\n" + "\n".join(report.problems)
         self.notice.emit("information", "Export", text)
         return True
+
+    def set_export_format(self, name: str, on: bool) -> None:
+        """Choose whether the folder export also writes dataset format ``name`` (:data:`gdc_core.export.FORMATS`)."""
+        chosen = [f for f in self.settings.export_formats if f != name]
+        self.settings.export_formats = chosen + [name] if on else chosen
 
     # ---- saving and loading ---------------------------------------------------------------------------------
     def output_folder(self) -> Path | None:

@@ -22,16 +22,19 @@ Status, derived from which files exist: *untouched* (nothing saved), *scribbled*
 *segmented* (a mask), *exported* (a mask and an export marker no older than it).
 
 Export writes ``<out>/<image stem>.png`` (indexed, value = class index, the class colours with VOC colours for the
-rest embedded) and ``<out>/classes.json``. Two images with the same stem (``a.png`` and ``a.jpg``) would share
+rest embedded) and ``<out>/classes.json``, and on request the dataset formats of :mod:`gdc_core.export` (COCO,
+YOLO). Two images with the same stem (``a.png`` and ``a.jpg``) would share
 sidecar files: the list keeps the first in natural order and reports the others in :attr:`FolderSession.skipped`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 
 from PIL import Image
 
+from gdc_core.export import export_masks
 from gdc_core.io import atomic_path, fit_name, write_label_map
 from gdc_core.workfiles import current_files, find_work, list_images, search_folders, work_folder
 
@@ -52,6 +55,7 @@ class ExportReport:
     without_mask: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     classes_path: Path | None = None
+    dataset_files: list[Path] = field(default_factory=list)
 
 
 class FolderSession:
@@ -126,8 +130,10 @@ class FolderSession:
             index += step
         return None
 
-    def export(self, out: str | Path) -> ExportReport:
-        """Write every image's saved mask as ``<out>/<stem>.png`` and the merged class list as ``<out>/classes.json``.
+    def export(self, out: str | Path, formats: Iterable[str] = ()) -> ExportReport:
+        """Write every image's saved mask as ``<out>/<stem>.png`` and the merged class list as ``<out>/classes.json``,
+        and the dataset ``formats`` asked for (:func:`gdc_core.export.export_masks`: ``coco.json`` with the class
+        names, ``yolo/<stem>.txt``) from the masks written.
 
         Each file is written atomically; an image whose files cannot be used is reported and skipped. Raises
         OSError when the output folder cannot be created or written, ValueError when it is the image folder or
@@ -140,6 +146,7 @@ class FolderSession:
         out.mkdir(parents=True, exist_ok=True)
         report = ExportReport()
         merged: dict[int, LabelClass] = {}
+        written: list[tuple[Path, Path]] = []
         for image in self.images:
             files = self.saved_work(image)
             if "mask" not in files:
@@ -163,7 +170,10 @@ class FolderSession:
             with atomic_path(self.export_marker(image)) as temp:
                 temp.write_text(str(target) + "\n", encoding="utf-8")
             report.written.append(target)
+            written.append((image, target))
         if merged:
             report.classes_path = out / "classes.json"
             save_classes(report.classes_path, [merged[k] for k in sorted(merged)])
+        pairs = [(image.name, target) for image, target in written]
+        report.dataset_files = export_masks(pairs, out, formats, {k: c.name for k, c in merged.items()})
         return report

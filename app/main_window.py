@@ -155,6 +155,8 @@ class MainWindow(QMainWindow):
         session.target_wanted.connect(canvas.set_target)
         session.preview.connect(canvas.show_preview)
         self.run_status.follow(session)
+        for name, action in a.export_formats().items():
+            action.toggled.connect(lambda on, name=name: session.set_export_format(name, on))
 
     def _restore_settings(self) -> None:
         a, settings = self.actions, self.session.settings
@@ -163,6 +165,9 @@ class MainWindow(QMainWindow):
         self.opacity_slider.setValue(settings.overlay_opacity)
         a.auto.setChecked(settings.auto_segment)
         a.save_overlay.setChecked(settings.save_overlay)
+        chosen = settings.export_formats  # read once: each setChecked saves the choice so far
+        for name, action in a.export_formats().items():
+            action.setChecked(name in chosen)
         self._overlay_changed()
         for action in (a.overlay, a.scribbles):
             action.setChecked(True)

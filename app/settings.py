@@ -10,6 +10,7 @@ from PySide6.QtCore import QByteArray, QSettings
 
 from gdc_core import SegmenterConfig
 from gdc_core.config import BASIC, Param, params
+from gdc_core.export import FORMATS
 
 ORGANISATION = "gdc-seg"
 APPLICATION = "gdc-seg"
@@ -73,6 +74,16 @@ class AppSettings:
     @save_overlay.setter
     def save_overlay(self, value: bool) -> None:
         self._store.setValue("export/save_overlay", bool(value))
+
+    @property
+    def export_formats(self) -> list[str]:
+        """The dataset formats the folder export writes besides the masks (names of gdc_core.export.FORMATS)."""
+        value = str(self._store.value("export/formats", "") or "")
+        return [name for name in value.split(",") if name in FORMATS and name != "png"]
+
+    @export_formats.setter
+    def export_formats(self, names: list[str]) -> None:
+        self._store.setValue("export/formats", ",".join(names))
 
     @property
     def last_folder(self) -> str:

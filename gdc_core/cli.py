@@ -1,14 +1,16 @@
 """The headless ``gdc-seg`` subcommands (never imports Qt).
 
     gdc-seg segment IMAGE --scribbles SCRIB.png --out MASK.png [--overlay OUT.png] [--uncertainty OUT.png]
-    gdc-seg batch IMAGES_DIR [--scribbles DIR] --out DIR [--overlay DIR] [--uncertainty DIR]
+    gdc-seg batch IMAGES_DIR [--scribbles DIR] --out DIR [--overlay DIR] [--uncertainty DIR] [--probabilities DIR]
+                 [--format png,coco,yolo] [--workers N] [--ray [ADDRESS]] [--report FILE]
     gdc-seg eval DATA_DIR [--method gdc|grabcut|watershed|random_walker] [--protocol clicks|strokes] [--json]
 
 All three take the run options (``--conv``, ``--steps``, ... ``--backbone-weights``, ``--require-pretrained``).
 Exit status: 0 success; 1 some images of a batch failed (or none could be scored by eval); 2 bad input or
 options (one line on stderr naming the file or option, no traceback); 130 interrupted with Ctrl+C. Every file
 is written atomically (a temporary beside it, then one rename), so an error or Ctrl+C leaves no half-written
-output; the mask is written last, so an existing mask means the image is complete.
+output; the mask is written last, so an existing mask means the image is complete. The batch itself is
+:mod:`gdc_core.batch` (local worker processes) and :mod:`gdc_core.batch_ray` (a Ray cluster).
 """
 from __future__ import annotations
 
@@ -22,14 +24,11 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from . import baselines, cpu_runtime, workfiles
+from . import baselines, batch, cpu_runtime, export, workfiles
 from .config import BASIC, EXPERT, Param, SegmenterConfig, params
 from .evaluation import HUMAN, DatasetError, MethodRunner, evaluate, list_dataset, summarise
 from .interaction import MAX_INTERACTIONS, PROTOCOLS, evaluate_interactive, format_interactive, summarise_interactive
-from .images import run_too_large, too_small
-from .io import (IMAGE_SUFFIXES, ImageReadError, fit_name, grey_to_uint8, overlay, open_image, pixel_limit,
-                 read_label_map, write_image, write_label_map)
-from .scribbles import ScribbleError, validate_scribbles
+from .io import IMAGE_SUFFIXES, ImageReadError, pixel_limit
 from .simulate import STYLES
 from .weights import WEIGHTS_ENV
 
@@ -98,6 +97,19 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--out", type=Path, required=True, help="folder for the <image stem>.png masks")
     batch.add_argument("--overlay", type=Path, metavar="DIR", help="also write overlays into this folder")
     batch.add_argument("--uncertainty", type=Path, metavar="DIR", help="also write uncertainties into this folder")
+    batch.add_argument("--probabilities", type=Path, metavar="DIR",
+                       help="also write each image's class probabilities into this folder (<stem>.npz)")
+    batch.add_argument("--format", type=export_formats, default=("png",), metavar="LIST",
+                       help=f"comma-separated dataset formats written into the --out folder: "
+                            f"{', '.join(export.FORMATS)} (default png; the PNG masks are always written)")
+    batch.add_argument("--workers", type=int, metavar="N",
+                       help="images segmented at once, each in its own process (default: one per CPU core, one per "
+                            "GPU on CUDA); with --ray, the number of Ray actors")
+    batch.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                       help="run on a Ray cluster (pip install \"gdc-seg[ray]\"): ADDRESS of its head, or nothing "
+                            "for $RAY_ADDRESS or a local one; the folders must be reachable from every node")
+    batch.add_argument("--report", type=Path, metavar="FILE",
+                       help="the JSON report, one record per image (default: OUT/batch-report.json)")
 
     evaluate = commands.add_parser("eval", parents=shared, help="score a method on a folder with ground truth")
     evaluate.add_argument("data", type=Path, metavar="DATA_DIR",
@@ -192,12 +204,17 @@ def load_stem(args: argparse.Namespace, warn: Warnings) -> StemChoice:
     return stem
 
 
-def make_segmenter(args: argparse.Namespace, config: SegmenterConfig, warn: Warnings) -> Segmenter:
-    """A Segmenter on the configured device with the chosen stem; device and weights problems are CliErrors."""
+def check_device(config: SegmenterConfig) -> None:
+    """Raise :class:`CliError` when the configured device is not available."""
     try:
         resolve_device(config.device)
     except ValueError as exc:
         raise CliError(f"--device {config.device}: {exc}") from None
+
+
+def make_segmenter(args: argparse.Namespace, config: SegmenterConfig, warn: Warnings) -> Segmenter:
+    """A Segmenter on the configured device with the chosen stem; device and weights problems are CliErrors."""
+    check_device(config)
     return Segmenter(config, stem=load_stem(args, warn))
 
 
@@ -213,67 +230,21 @@ def max_pixels(args: argparse.Namespace) -> int:
 def load_inputs(image_path: Path, scribbles_path: Path, limit: int | None = None,
                 config: SegmenterConfig | None = None, warn: Callable[[str], None] | None = None
                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Read an image ((H, W) or (H, W, 3) uint8) and its scribbles ((H, W) uint8) and check they fit together.
-
-    A JPEG above the pixel limit is decoded reduced (:func:`gdc_core.io.open_image`; ``warn`` is told), and its
-    scribbles must then be at the reduced size.
-
-    Raises :class:`CliError` naming the file: missing or unreadable, above the pixel ``limit`` (default:
-    :func:`io.pixel_limit`'s) alone or, run with ``config`` (default: the defaults), with its classes; another size,
-    fewer than two classes.
-    """
-    config = config or SegmenterConfig()
+    """:func:`gdc_core.batch.read_inputs`, its :class:`~gdc_core.batch.InputError` as a :class:`CliError`."""
     try:
-        limit = pixel_limit(limit)
-        decoded = open_image(image_path, limit)
-        scribbles = read_label_map(scribbles_path, limit)
-    except (ImageReadError, ValueError) as exc:
+        return batch.read_inputs(image_path, scribbles_path, limit, config, warn)
+    except batch.InputError as exc:
         raise CliError(str(exc)) from None
-    image = decoded.pixels
-    if decoded.reduced and warn is not None:
-        warn(decoded.note(image_path))
-    small = too_small(image.shape[1], image.shape[0])
-    if small is not None:
-        raise CliError(f"{image_path}: {small}")
-    try:
-        classes = validate_scribbles(scribbles, image.shape[:2])
-    except ScribbleError as exc:
-        raise CliError(f"{scribbles_path}: {exc}") from None
-    reason = run_too_large(image.shape[:2], len(classes), config.max_side, config.samples, limit)
-    if reason is not None:
-        raise CliError(f"{scribbles_path}: {reason}")
-    return image, scribbles
 
 
-def scribble_files(image_path: Path, scribbles_dir: Path | None) -> list[Path]:
-    """The files a batch looks for as an image's scribbles, in order, for its "skipped" line:
-    ``<scribbles_dir>/<image stem>.png`` then the app's saved work there; without ``scribbles_dir``, the app's saved
-    work where the app saves it (:func:`gdc_core.workfiles.work_folder`). Long stems are shortened as the app
-    shortens them (:func:`gdc_core.io.fit_name`, :func:`gdc_core.io.fit_stem` in :mod:`gdc_core.workfiles`)."""
-    if scribbles_dir is None:
-        return [workfiles.WorkPaths.beside(image_path, workfiles.work_folder(image_path.parent)).scribbles]
-    saved = workfiles.WorkPaths.beside(image_path, scribbles_dir).scribbles
-    return [scribbles_dir / fit_name(image_path.stem, ".png"), saved]
-
-
-def find_scribbles(image_path: Path, scribbles_dir: Path | None) -> Path | None:
-    """The scribble file of an image in a batch: ``<scribbles_dir>/<image stem>.png``, else the app's saved work
-    there; without ``scribbles_dir``, the app's saved work wherever the app finds it
-    (:func:`gdc_core.workfiles.search_folders`). None when there is none."""
-    if scribbles_dir is not None:
-        named = scribble_files(image_path, scribbles_dir)[0]
-        if named.is_file():
-            return named
-    folders = [scribbles_dir] if scribbles_dir is not None else workfiles.search_folders(image_path.parent)
-    work = workfiles.find_work(image_path.stem, folders)
-    return workfiles.current_files(work).get("scribbles") if work is not None else None
-
-
-def list_images(folder: Path) -> list[Path]:
-    """The images directly in ``folder`` as the app lists them (:func:`gdc_core.workfiles.list_images`)."""
-    if not folder.is_dir():
-        raise CliError(f"{folder}: no such folder")
-    return workfiles.list_images(folder)
+def export_formats(text: str) -> tuple[str, ...]:
+    """The ``--format`` list: comma-separated names of :data:`gdc_core.export.FORMATS`."""
+    formats = tuple(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
+    unknown = [f for f in formats if f not in export.FORMATS]
+    if unknown or not formats:
+        raise argparse.ArgumentTypeError(f"unknown format {', '.join(unknown) or repr(text)}; choose from "
+                                         f"{', '.join(export.FORMATS)}")
+    return formats
 
 
 def say(line: str, stream=None) -> None:
@@ -306,12 +277,9 @@ def format_timings(timings: dict[str, float]) -> str:
 def write_outputs(result: SegmentationResult, image: np.ndarray, mask: Path, overlay_path: Path | None,
                   uncertainty_path: Path | None) -> None:
     """Write the optional overlay and uncertainty first and the mask last (its presence marks a finished image)."""
+    files = {"uncertainty": uncertainty_path, "overlay": overlay_path, "mask": mask}
     try:
-        if uncertainty_path is not None:
-            write_image(uncertainty_path, grey_to_uint8(result.uncertainty))
-        if overlay_path is not None:
-            write_image(overlay_path, overlay(image, result.labels))
-        write_label_map(mask, result.labels)
+        batch.write_result(result, image, {kind: path for kind, path in files.items() if path is not None})
     except OSError as exc:
         raise CliError(f"{exc.filename or mask}: cannot write ({exc.strerror or exc})") from None
 
@@ -356,68 +324,94 @@ def _stage_text(name: str) -> Callable[[Progress], str]:
     return lambda progress: f"{name}: {progress.stage} {progress.step}/{progress.total}"
 
 
-def _batch_one(segmenter: Segmenter, image_path: Path, scribbles_path: Path, args: argparse.Namespace,
-               bar: ProgressBar, done: int, warn: Warnings) -> SegmentationResult:
-    """Segment one batch image and write its outputs (CliError on bad input)."""
-    image, scribbles = load_inputs(image_path, scribbles_path, args.pixel_limit, segmenter.config, warn)
-    segmenter.set_image(image)
-    text = _stage_text(image_path.name)
-    result = segmenter.run(scribbles, on_progress=lambda progress: bar.draw(done, text(progress)))
-    for message in result.warnings:
-        warn(message)
-    name = fit_name(image_path.stem, ".png")
-    write_outputs(result, image, args.out / name, args.overlay and args.overlay / name,
-                  args.uncertainty and args.uncertainty / name)
-    return result
+def _rate_text(progress: batch.BatchProgress) -> str:
+    if progress.rate is None:
+        return ""
+    eta = "" if progress.eta is None else f", ETA {format_duration(progress.eta)}"
+    return f" | {progress.rate:.2f} images/s{eta}"
+
+
+def format_duration(seconds: float) -> str:
+    """``42 s``, ``3 min 05 s``, ``2 h 07 min``."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def _record_text(record: batch.Record) -> str:
+    name = Path(record.image).name
+    if record.status == batch.DONE:
+        return f"{name}: done in {record.seconds:.1f} s"
+    if record.status == batch.SKIPPED:
+        return f"{name}: skipped, {record.reason}"
+    return f"FAILED {record.reason}"
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    """Segment every image of a folder that has scribbles and no mask yet; summary line on stdout."""
+    """Segment every image of a folder that has scribbles and no mask yet, write the dataset formats asked for and
+    the JSON report; summary line on stdout."""
     config = config_from_args(args)
-    images = list_images(args.images)
+    if not args.images.is_dir():
+        raise CliError(f"{args.images}: no such folder")
     if args.scribbles is not None and not args.scribbles.is_dir():
         raise CliError(f"{args.scribbles}: no such folder")
-    check_outputs((args.out, args.overlay, args.uncertainty),
-                  (args.images, args.scribbles or workfiles.work_folder(args.images)))
-    if not images:
-        raise CliError(f"{args.images}: no images ({', '.join(IMAGE_SUFFIXES)})")
-    args.pixel_limit = max_pixels(args)
-    warn = Warnings()
-    segmenter = make_segmenter(args, config, warn)
-    bar = ProgressBar(len(images))
-    counts = {"done": 0, "skipped": 0, "failed": 0}
-    started = time.perf_counter()
-    for index, image_path in enumerate(images, start=1):
-        mask = args.out / fit_name(image_path.stem, ".png")
-        scribbles_path = find_scribbles(image_path, args.scribbles)  # None: the app's work
-        if mask.exists():
-            status, note = "skipped", f"{image_path.name}: skipped, mask exists ({mask})"
-        elif scribbles_path is None:
-            *others, last = scribble_files(image_path, args.scribbles)
-            where = f"neither {', '.join(map(str, others))} nor {last}" if others else str(last)
-            status, note = "skipped", f"{image_path.name}: skipped, no scribbles ({where})"
-        else:
-            status, note = _batch_step(segmenter, image_path, scribbles_path, args, bar, index - 1, warn)
-        counts[status] += 1
-        bar.item(index, note)
-    seconds = time.perf_counter() - started
-    say(f"batch {args.images}: {len(images)} images: {counts['done']} done, {counts['skipped']} skipped, "
-        f"{counts['failed']} failed in {seconds:.1f} s")
-    return EXIT_SOME_FAILED if counts["failed"] else EXIT_OK
-
-
-def _batch_step(segmenter: Segmenter, image_path: Path, scribbles_path: Path, args: argparse.Namespace,
-                bar: ProgressBar, done: int, warn: Warnings) -> tuple[str, str]:
-    """Run one image; any failure of that image is reported and counted, never raised (Ctrl+C still is)."""
+    if args.workers is not None and args.workers < 1:
+        raise CliError(f"invalid option value: --workers must be at least 1 (got {args.workers})")
+    outputs = batch.Outputs(args.out, args.overlay, args.uncertainty, args.probabilities)
+    report_path = args.report or args.out / "batch-report.json"
+    check_outputs((*outputs.folders()[1:], args.out), (args.images, args.scribbles or workfiles.work_folder(args.images)))
     try:
-        result = _batch_one(segmenter, image_path, scribbles_path, args, bar, done, warn)
-    except CliError as exc:
-        return "failed", f"FAILED {exc}"
-    except MemoryError:
-        return "failed", f"FAILED {image_path}: not enough memory to segment this image"
-    except Exception as exc:  # one broken image must not stop the batch; the note says what happened
-        return "failed", f"FAILED {image_path}: the segmentation failed ({exc or 'no details'})"
-    return "done", f"{image_path.name}: done in {result.timings['total']:.1f} s"
+        jobs = batch.find_jobs(args.images, args.scribbles)
+    except OSError as exc:
+        raise CliError(f"{args.images}: cannot list the folder ({exc.strerror or exc})") from None
+    if not jobs:
+        raise CliError(f"{args.images}: no images ({', '.join(IMAGE_SUFFIXES)})")
+    warn = Warnings()
+    check_device(config)
+    engine = batch.Engine(config, load_stem(args, warn), max_pixels(args))
+    bar = ProgressBar(len(jobs))
+    finished: list[batch.Record] = []
+
+    def show(progress: batch.BatchProgress) -> None:
+        if progress.record is None:
+            bar.draw(progress.finished, progress.stage + _rate_text(progress))
+            return
+        finished.append(progress.record)
+        for message in progress.record.warnings:
+            warn(message)
+        bar.item(progress.finished, _record_text(progress.record) + _rate_text(progress))
+
+    started = time.perf_counter()
+    settings = {**config.to_dict(), "backbone": engine.stem.source, "workers": args.workers,
+                "ray": args.ray, "formats": list(args.format)}
+    try:
+        if args.ray is not None:
+            from .batch_ray import RayUnavailable, run_batch_ray
+
+            try:
+                records = run_batch_ray(jobs, outputs, engine, args.ray or None, args.workers, show)
+            except RayUnavailable as exc:
+                raise CliError(str(exc)) from None
+        else:
+            records = batch.run_batch(jobs, outputs, engine, args.workers or batch.default_workers(config.device),
+                                      show)
+    except KeyboardInterrupt:
+        batch.write_report(report_path, finished, time.perf_counter() - started, {**settings, "interrupted": True})
+        raise
+    seconds = time.perf_counter() - started
+    masks = [(job.image.name, outputs.files(job)["mask"]) for job in jobs if outputs.files(job)["mask"].is_file()]
+    try:
+        export.export_masks(masks, args.out, args.format)
+        batch.write_report(report_path, records, seconds, settings)
+    except (ImageReadError, OSError) as exc:
+        raise CliError(f"cannot write the exports: {exc}") from None
+    counts = batch.summary(records)
+    say(f"batch {args.images}: {len(jobs)} images: {counts['done']} done, {counts['skipped']} skipped, "
+        f"{counts['failed']} failed in {seconds:.1f} s; report {report_path}")
+    return EXIT_SOME_FAILED if counts["failed"] else EXIT_OK
 
 
 # ----------------------------------------------------------------------------------------------- eval

@@ -11,7 +11,8 @@ from PIL import Image
 
 import gdc_core.backbone
 from gdc_core.backbone import WEIGHTS_ENV
-from gdc_core.cli import find_scribbles, main
+from gdc_core.batch import find_scribbles
+from gdc_core.cli import main
 from gdc_core.io import write_label_map
 from gdc_core.workfiles import WorkPaths
 
@@ -47,7 +48,7 @@ def test_batch_uses_work_beside_the_image_and_does_not_list_side_files(tmp_path,
     write_label_map(images / "a_mask.png", np.zeros(SHAPE, np.uint8))
     assert main(["batch", str(images), "--out", str(out), *TINY]) == 0
     assert "1 images: 1 done, 0 skipped, 0 failed" in capsys.readouterr().out
-    assert sorted(p.name for p in out.iterdir()) == ["a.png"]
+    assert sorted(p.name for p in out.iterdir()) == ["a.png", "batch-report.json"]
 
 
 def test_batch_reads_the_last_complete_save_of_an_interrupted_one(tmp_path):
