@@ -35,6 +35,7 @@ RUNS = {
 def subset(data: Path, limit: int | None, repeat: int, folder: Path) -> tuple[Path, Path, int]:
     """Links to the first ``limit`` images of ``data/images`` (sorted) and their scribbles in ``folder``, each
     ``repeat`` times under another name (a longer run over the same photos)."""
+    data = data.resolve()  # the links are read from another folder
     images, scribbles = folder / "images", folder / "scribbles"
     images.mkdir()
     scribbles.mkdir()
