@@ -348,15 +348,11 @@ class Tally:
 # ----------------------------------------------------------------------------------------------- running
 
 
-def run_batch(jobs: list[Job], outputs: Outputs, engine: Engine, workers: int = 1,
-              on_progress: Callable[[BatchProgress], None] | None = None) -> list[Record]:
-    """Segment every job that is not done yet; returns one record per job, in the jobs' order.
-
-    ``workers`` > 1 runs the images on that many worker processes (spawned; each builds its Segmenter once, with
-    :func:`threads_per_worker` torch threads); 1 runs them here, with ``engine.stem`` and stage progress.
-    ``on_progress`` gets a :class:`BatchProgress` after every image (and, in-process, during one). Ctrl+C
-    propagates after the running images are stopped; what was written stays.
-    """
+def start_batch(jobs: list[Job], outputs: Outputs, on_progress: Callable[[BatchProgress], None] | None = None
+                ) -> tuple[dict[int, Record], list[int], "Tally"]:
+    """What every way of running a batch does first: remove a killed run's temporaries, record the jobs that need
+    no run (:func:`precheck`) by their index, and count them on a new :class:`Tally`. Returns (those records, the
+    indices of the jobs to run, the tally)."""
     remove_stale_temporaries(jobs, outputs)
     records: dict[int, Record] = {}
     pending = []
@@ -369,6 +365,19 @@ def run_batch(jobs: list[Job], outputs: Outputs, engine: Engine, workers: int = 
     tally = Tally(len(jobs), len(pending), on_progress)
     for record in records.values():
         tally.add(record, False)
+    return records, pending, tally
+
+
+def run_batch(jobs: list[Job], outputs: Outputs, engine: Engine, workers: int = 1,
+              on_progress: Callable[[BatchProgress], None] | None = None) -> list[Record]:
+    """Segment every job that is not done yet; returns one record per job, in the jobs' order.
+
+    ``workers`` > 1 runs the images on that many worker processes (spawned; each builds its Segmenter once, with
+    :func:`threads_per_worker` torch threads); 1 runs them here, with ``engine.stem`` and stage progress.
+    ``on_progress`` gets a :class:`BatchProgress` after every image (and, in-process, during one). Ctrl+C
+    propagates after the running images are stopped; what was written stays.
+    """
+    records, pending, tally = start_batch(jobs, outputs, on_progress)
     workers = min(workers, len(pending))
     if workers <= 1:
         _run_here(jobs, pending, outputs, engine, tally, records)

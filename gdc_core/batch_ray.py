@@ -11,8 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from .batch import (BatchProgress, Engine, Job, Outputs, Record, Tally, WorkerSpec, precheck,
-                    remove_stale_temporaries, segment_job)
+from .batch import BatchProgress, Engine, Job, Outputs, Record, Tally, WorkerSpec, segment_job, start_batch
 
 RAY_EXTRA = 'pip install "gdc-seg[ray]"'
 
@@ -52,18 +51,7 @@ def run_batch_ray(jobs: list[Job], outputs: Outputs, engine: Engine, address: st
         import ray
     except ImportError:
         raise RayUnavailable(f"Ray is not installed: {RAY_EXTRA}") from None
-    remove_stale_temporaries(jobs, outputs)
-    records: dict[int, Record] = {}
-    pending = []
-    for index, job in enumerate(jobs):
-        record = precheck(job, outputs)
-        if record is None:
-            pending.append(index)
-        else:
-            records[index] = record
-    tally = Tally(len(jobs), len(pending), on_progress)
-    for record in records.values():
-        tally.add(record, False)
+    records, pending, tally = start_batch(jobs, outputs, on_progress)
     if pending:
         started_here = not ray.is_initialized()
         if started_here:
