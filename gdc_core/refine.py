@@ -58,8 +58,8 @@ def refine_labels(image: np.ndarray, probabilities: np.ndarray, strokes: np.ndar
         iterations: GrabCut iterations.
         band: GrabCut may change only pixels within this many pixels (at the stages' resolution) of the border of the
             decision it starts from; farther ones are fixed (0: no band, every pixel may change).
-        max_side: the stages run at most at this resolution (longer side, pixels): GrabCut at 1 MP (1024 px) took 10 s
-            of a 17 s run on the busy 2-core machine; 512 px covers the dev images at full resolution.
+        max_side: the stages run at most at this resolution (longer side, pixels): GrabCut's cost grows with the
+            pixels, and 512 px covers the dev images at full resolution.
         colour_models: GrabCut's colour models of earlier refinements of the same image, by class (read and
             updated; None: none kept). A class's cut starts from its models when there are some (OpenCV's GC_EVAL:
             no k-means initialisation, and colour models that already fit: 40-45 % of a cut's time saved) and writes
