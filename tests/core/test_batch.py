@@ -15,9 +15,8 @@ import pytest
 import torch
 from PIL import Image
 
-import gdc_core.backbone
 from gdc_core import batch
-from gdc_core.backbone import WEIGHTS_ENV, choose_stem
+from gdc_core.backbone import choose_stem
 from gdc_core.cli import main
 from gdc_core.config import SegmenterConfig
 
@@ -26,10 +25,7 @@ from test_cli import TINY, write_pair
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    monkeypatch.delenv(WEIGHTS_ENV, raising=False)
-    monkeypatch.setattr(gdc_core.backbone, "_torchvision_state", lambda allow_download: None)
+pytestmark = pytest.mark.usefixtures("offline_stem")
 
 
 def folder_of(tmp_path: Path, good: int, corrupt: tuple[str, ...] = (), shape=(30, 40)) -> tuple[Path, Path]:

@@ -9,21 +9,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import gdc_core.backbone
-from gdc_core.backbone import WEIGHTS_ENV
 from gdc_core.batch import find_scribbles
 from gdc_core.cli import main
+from tiny_run import TINY
 from gdc_core.io import write_label_map
 from gdc_core.workfiles import WorkPaths
 
-TINY = ["--steps", "3", "--samples", "2", "--pixels-per-step", "64", "--device", "cpu"]
 SHAPE = (30, 40)
 
 
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    monkeypatch.delenv(WEIGHTS_ENV, raising=False)
-    monkeypatch.setattr(gdc_core.backbone, "_torchvision_state", lambda allow_download: None)
+pytestmark = pytest.mark.usefixtures("offline_stem")
 
 
 def scribbles_of(column: int) -> np.ndarray:

@@ -9,20 +9,15 @@ import pytest
 import torch
 from PIL import Image
 
-import gdc_core.backbone
 from gdc_core.backbone import WEIGHTS_ENV
 from gdc_core.cli import build_parser, config_from_args, main
+from tiny_run import TINY
 from gdc_core.segmenter import Segmenter
 
-TINY = ["--steps", "3", "--samples", "2", "--pixels-per-step", "64", "--device", "cpu"]
 SHAPE = (30, 40)  # (H, W)
 
 
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    """No weights variable and no torchvision cache or download: the untrained stem, deterministically."""
-    monkeypatch.delenv(WEIGHTS_ENV, raising=False)
-    monkeypatch.setattr(gdc_core.backbone, "_torchvision_state", lambda allow_download: None)
+pytestmark = pytest.mark.usefixtures("offline_stem")
 
 
 def write_pair(folder: Path, stem: str = "photo", classes=(0, 3), shape=SHAPE,

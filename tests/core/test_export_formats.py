@@ -9,9 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-import gdc_core.backbone
 from gdc_core import export
-from gdc_core.backbone import WEIGHTS_ENV
 from gdc_core.cli import main
 from gdc_core.io import write_label_map
 
@@ -21,10 +19,7 @@ mask_utils = pytest.importorskip("pycocotools.mask")
 from pycocotools.coco import COCO  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    monkeypatch.delenv(WEIGHTS_ENV, raising=False)
-    monkeypatch.setattr(gdc_core.backbone, "_torchvision_state", lambda allow_download: None)
+pytestmark = pytest.mark.usefixtures("offline_stem")
 
 
 def scene(seed: int = 0, shape=(60, 80)) -> np.ndarray:

@@ -14,8 +14,9 @@ from PIL import Image
 
 from gdc_core.cli import main
 from gdc_core.io import JPEG_REDUCTIONS, ImageReadError, open_image, read_image, reduction_for
+from tiny_run import TINY
 
-TINY = ["--steps", "3", "--samples", "2", "--pixels-per-step", "64", "--device", "cpu"]
+pytestmark = pytest.mark.usefixtures("offline_stem")
 
 
 def smooth_picture(height: int, width: int, seed: int = 0) -> np.ndarray:
